@@ -1,0 +1,1 @@
+"""devportal: the back end of an API developer portal."""

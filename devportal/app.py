@@ -1,0 +1,60 @@
+"""The Starlette application: GraphQL at /graphql, /healthz, and the background workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from devportal.bootstrap import bootstrap_admin
+from devportal.db import Database
+from devportal.mailer.delivery import MailWorker
+from devportal.schema.context import GraphQLView
+from devportal.settings import Settings
+
+log = logging.getLogger("devportal")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app; the database must already be migrated (``devportal migrate``)."""
+    settings = settings or Settings()
+    db = Database(settings.database_url)
+    mailer = MailWorker(settings, db)
+    graphql = GraphQLView(settings=settings, db=db)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await bootstrap_admin(settings, db)
+        await db.bus.start()
+        async with mailer.running():
+            log.info("devportal ready")
+            yield
+        await db.bus.stop()
+        await db.dispose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with db.session() as session:
+                await session.execute(sa.text("SELECT 1"))
+        except Exception as exc:
+            log.warning("health check: database unreachable: %s", exc)
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    return app

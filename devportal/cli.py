@@ -1,0 +1,120 @@
+"""The ``devportal`` command: serve, migrate, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import getpass
+import logging
+import os
+import sys
+from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
+from devportal import migrate
+from devportal.errors import DomainError
+from devportal.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def logging_config() -> dict[str, Any]:
+    """Uvicorn's own logging plus ours; uvicorn applies it in every worker process."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["devportal"] = {"format": LOG_FORMAT}
+    config["handlers"]["devportal"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "devportal",
+        "stream": "ext://sys.stderr",
+    }
+    for name in ("devportal", "alembic"):
+        config["loggers"][name] = {"handlers": ["devportal"], "level": "INFO", "propagate": False}
+    return config
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    uvicorn.run(
+        "devportal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=logging_config(),
+        proxy_headers=True,
+    )
+    return 0
+
+
+def run_migrations(args: argparse.Namespace) -> int:
+    migrate.upgrade(Settings().database_url)
+    return 0
+
+
+def create_admin(args: argparse.Namespace) -> int:
+    from devportal.db import Database
+    from devportal.resolvers import accounts
+
+    password = os.environ.get("DEVPORTAL_ADMIN_PASSWORD") or _prompt_password()
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+
+    async def _create() -> None:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                await accounts.create_admin(session=session, email=args.email, password=password)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(_create())
+    except DomainError as error:
+        print(f"devportal create-admin: {error.message}", file=sys.stderr)
+        return 1
+    print(f"Admin {args.email} created.")
+    return 0
+
+
+def _prompt_password() -> str:
+    password = getpass.getpass("Password for the new admin (at least 12 characters): ")
+    if getpass.getpass("Again: ") != password:
+        raise SystemExit("devportal create-admin: the passwords differ.")
+    return password
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="devportal", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve_cmd = commands.add_parser("serve", help="apply migrations and serve the portal")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.set_defaults(run=serve)
+
+    migrate_cmd = commands.add_parser("migrate", help="apply database migrations, then exit")
+    migrate_cmd.set_defaults(run=run_migrations)
+
+    admin_cmd = commands.add_parser(
+        "create-admin",
+        help="create an admin (password from a prompt or DEVPORTAL_ADMIN_PASSWORD)",
+    )
+    admin_cmd.add_argument("email")
+    admin_cmd.set_defaults(run=create_admin)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    args = parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

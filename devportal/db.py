@@ -1,0 +1,124 @@
+"""Engine, sessions, and the one-transaction-per-mutation rule.
+
+``Database.transaction()`` is the only way a mutation writes: the work inside it
+commits or rolls back as a whole, and what it queued (events, mail) is handed on
+only once the commit has succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from devportal.events import Event, InProcessBus
+
+SQLITE_BEGIN = "devportal_sqlite_begin"
+
+
+@dataclass
+class _AfterCommit:
+    events: list[Event] = field(default_factory=list)
+    mail_queued: bool = False
+
+
+def _after_commit(session: AsyncSession) -> _AfterCommit:
+    pending = session.info.get("after_commit")
+    if pending is None:
+        pending = session.info["after_commit"] = _AfterCommit()
+    assert isinstance(pending, _AfterCommit)
+    return pending
+
+
+def queue_event(session: AsyncSession, event: Event) -> None:
+    """Publish ``event`` once the session's transaction commits."""
+    _after_commit(session).events.append(event)
+
+
+def mark_mail_queued(session: AsyncSession) -> None:
+    """Wake the mail worker once the session's transaction commits."""
+    _after_commit(session).mail_queued = True
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    """Foreign keys on, WAL, and explicit BEGIN so writers can take the lock up front.
+
+    pysqlite's own transaction handling starts transactions lazily, so two
+    writers that both read first deadlock and one fails with "database is
+    locked"; ``BEGIN IMMEDIATE`` on write transactions makes the second wait.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The engine, a session factory for reads, and transactions for writes."""
+
+    def __init__(self, url: str, bus: InProcessBus | None = None) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.bus = bus or InProcessBus()
+        self.mail_queued = asyncio.Event()
+        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writes = async_sessionmaker(writer, expire_on_commit=False)
+
+    def session(self) -> AsyncSession:
+        """A session for reading; it connects on first use."""
+        return self._reads()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on any exception."""
+        async with self._writes() as session:
+            async with session.begin():
+                yield session
+                pending = _after_commit(session)
+                await session.flush()
+                if pending.events:
+                    await self.bus.stage(session, pending.events)
+            if pending.events:
+                self.bus.committed(pending.events)
+            if pending.mail_queued:
+                self.mail_queued.set()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def execute_update(session: AsyncSession, statement: Any) -> int:
+    """Run an UPDATE or DELETE and say how many rows it touched (for conditional updates)."""
+    result = await session.execute(statement, execution_options={"synchronize_session": False})
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,25 @@
+"""SQLModel tables, one module per aggregate. Importing this package registers them all."""
+
+from devportal.models.account import (
+    Admin,
+    AuthSession,
+    Developer,
+    DeveloperStatus,
+    EmailToken,
+    EmailTokenPurpose,
+)
+from devportal.models.mail import MailStatus, OutboxMessage
+from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
+
+__all__ = [
+    "PORTAL_SETTINGS_ID",
+    "Admin",
+    "AuthSession",
+    "Developer",
+    "DeveloperStatus",
+    "EmailToken",
+    "EmailTokenPurpose",
+    "MailStatus",
+    "OutboxMessage",
+    "PortalSettings",
+]

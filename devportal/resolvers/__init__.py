@@ -1,0 +1,1 @@
+"""Domain operations: the rules, permissions, transactions and events. No GraphQL here."""

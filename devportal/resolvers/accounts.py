@@ -1,0 +1,445 @@
+"""Accounts: sign-up, email confirmation, approval, log-in, sessions, password reset."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from devportal.db import execute_update, queue_event
+from devportal.errors import (
+    AccountDisabled,
+    AccountPendingApproval,
+    BadUserInput,
+    Conflict,
+    EmailNotConfirmed,
+    InvalidCredentials,
+    InvalidToken,
+    NotFound,
+)
+from devportal.events import DeveloperStatusChanged
+from devportal.mailer import templates
+from devportal.mailer.outbox import enqueue
+from devportal.models import (
+    Admin,
+    AuthSession,
+    Developer,
+    DeveloperStatus,
+    EmailToken,
+    EmailTokenPurpose,
+)
+from devportal.models.base import utcnow
+from devportal.resolvers.pagination import Page, paginate
+from devportal.resolvers.portal import get_portal_settings
+from devportal.security import (
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from devportal.settings import Settings
+
+Account = Admin | Developer
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+@dataclass(frozen=True)
+class SignUpData:
+    email: str
+    full_name: str
+    password: str
+    organization: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    expires_at: datetime
+    account: Account
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 320 or not _EMAIL.match(email):
+        raise BadUserInput("Enter a valid email address.")
+    return email
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise BadUserInput(f"The password must be at least {MIN_PASSWORD} characters long.")
+    if len(password) > MAX_PASSWORD:
+        raise BadUserInput(f"The password must be at most {MAX_PASSWORD} characters long.")
+    return password
+
+
+def _required_text(value: str, what: str, limit: int = 200) -> str:
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise BadUserInput(f"{what} must be 1 to {limit} characters.")
+    return value
+
+
+def _optional_text(value: str | None, what: str, limit: int = 200) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return _required_text(value, what, limit)
+
+
+# --- sign-up and confirmation --------------------------------------------------------------
+
+
+async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData) -> None:
+    """Create an unconfirmed account, or tell the address's owner they already have one.
+
+    Both paths hash the password, so they take about as long and answer the same.
+    """
+    email = normalize_email(data.email)
+    full_name = _required_text(data.full_name, "The full name")
+    organization = _optional_text(data.organization, "The organization")
+    password_hash = await hash_password(check_password(data.password))
+    if await _developer_by_email(session, email) is not None:
+        mail = templates.account_exists(reset_link=settings.link("/reset-password"))
+        enqueue(session, to=email, mail=mail)
+        return
+    developer = Developer(
+        email=email, full_name=full_name, organization=organization, password_hash=password_hash
+    )
+    try:
+        async with session.begin_nested():
+            session.add(developer)
+    except sa.exc.IntegrityError:
+        # A simultaneous sign-up with this address won the race: it is taken now.
+        mail = templates.account_exists(reset_link=settings.link("/reset-password"))
+        enqueue(session, to=email, mail=mail)
+        return
+    token = await _issue_email_token(
+        session, developer, EmailTokenPurpose.CONFIRM_EMAIL, settings.confirm_email_ttl_seconds
+    )
+    link = settings.link(f"/confirm-email?token={token}")
+    enqueue(session, to=email, mail=templates.confirm_email(full_name=full_name, link=link))
+
+
+async def confirm_email(*, session: AsyncSession, token: str) -> Developer:
+    """UNCONFIRMED -> PENDING, or APPROVED at once when the portal auto-approves."""
+    developer = await _use_email_token(session, token, EmailTokenPurpose.CONFIRM_EMAIL)
+    if developer.status != DeveloperStatus.UNCONFIRMED:
+        raise InvalidToken()
+    portal = await get_portal_settings(session)
+    target = DeveloperStatus.APPROVED if portal.auto_approve_developers else DeveloperStatus.PENDING
+    return await _transition(session, developer.id, {DeveloperStatus.UNCONFIRMED}, target)
+
+
+# --- log-in and sessions ---------------------------------------------------------------------
+
+
+async def log_in(
+    *, session: AsyncSession, settings: Settings, email: str, password: str
+) -> IssuedSession:
+    developer = await _developer_by_email(session, _login_email(email))
+    stored_hash = developer.password_hash if developer else None
+    if not await verify_password(stored_hash, password) or developer is None:
+        raise InvalidCredentials()
+    _check_can_log_in(developer)
+    await _maybe_rehash(developer, password)
+    return await _issue_session(session, settings, developer)
+
+
+async def admin_log_in(
+    *, session: AsyncSession, settings: Settings, email: str, password: str
+) -> IssuedSession:
+    admin = await session.scalar(sa.select(Admin).where(col(Admin.email) == _login_email(email)))
+    stored_hash = admin.password_hash if admin else None
+    if not await verify_password(stored_hash, password) or admin is None:
+        raise InvalidCredentials()
+    await _maybe_rehash(admin, password)
+    return await _issue_session(session, settings, admin)
+
+
+async def log_out(*, session: AsyncSession, token: str) -> None:
+    await execute_update(
+        session, sa.delete(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))
+    )
+
+
+async def authenticate(*, session: AsyncSession, token: str) -> Account | None:
+    """The account behind a bearer token, or None if it is unknown, expired or disabled."""
+    auth = await session.scalar(
+        sa.select(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))
+    )
+    if auth is None or auth.expires_at <= utcnow():
+        return None
+    if auth.admin_id is not None:
+        return await session.get(Admin, auth.admin_id)
+    if auth.developer_id is not None:
+        developer = await session.get(Developer, auth.developer_id)
+        if developer is not None and developer.status == DeveloperStatus.APPROVED:
+            return developer
+    return None
+
+
+def _login_email(email: str) -> str:
+    """Log-in takes any string: a malformed address is just a wrong one."""
+    return email.strip().lower()[:320]
+
+
+def _check_can_log_in(developer: Developer) -> None:
+    match developer.status:
+        case DeveloperStatus.APPROVED:
+            return
+        case DeveloperStatus.UNCONFIRMED:
+            raise EmailNotConfirmed()
+        case DeveloperStatus.PENDING:
+            raise AccountPendingApproval()
+        case _:
+            raise AccountDisabled()
+
+
+async def _maybe_rehash(account: Account, password: str) -> None:
+    if needs_rehash(account.password_hash):
+        account.password_hash = await hash_password(password)
+
+
+async def _issue_session(
+    session: AsyncSession, settings: Settings, account: Account
+) -> IssuedSession:
+    token = new_token()
+    expires_at = utcnow() + timedelta(seconds=settings.session_ttl_seconds)
+    auth = AuthSession(token_hash=token_digest(token), expires_at=expires_at)
+    if isinstance(account, Admin):
+        auth.admin_id = account.id
+    else:
+        auth.developer_id = account.id
+    session.add(auth)
+    return IssuedSession(token=token, expires_at=expires_at, account=account)
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+
+async def request_password_reset(*, session: AsyncSession, settings: Settings, email: str) -> None:
+    """Mail a reset link if the address has an account; say nothing either way."""
+    developer = await _developer_by_email(session, _login_email(email))
+    if developer is None:
+        return
+    token = await _issue_email_token(
+        session, developer, EmailTokenPurpose.RESET_PASSWORD, settings.password_reset_ttl_seconds
+    )
+    link = settings.link(f"/reset-password?token={token}")
+    enqueue(
+        session,
+        to=developer.email,
+        mail=templates.password_reset(full_name=developer.full_name, link=link),
+    )
+
+
+async def reset_password(*, session: AsyncSession, token: str, password: str) -> None:
+    """Set a new password and end every session of the account.
+
+    The link proves the address is theirs, so an unconfirmed account is confirmed too.
+    """
+    check_password(password)
+    developer = await _use_email_token(session, token, EmailTokenPurpose.RESET_PASSWORD)
+    developer.password_hash = await hash_password(password)
+    developer.updated_at = utcnow()
+    await _end_sessions(session, developer)
+    if developer.status == DeveloperStatus.UNCONFIRMED:
+        await confirm_unconfirmed(session, developer)
+
+
+async def confirm_unconfirmed(session: AsyncSession, developer: Developer) -> None:
+    portal = await get_portal_settings(session)
+    target = DeveloperStatus.APPROVED if portal.auto_approve_developers else DeveloperStatus.PENDING
+    await _transition(session, developer.id, {DeveloperStatus.UNCONFIRMED}, target)
+
+
+# --- admin decisions ---------------------------------------------------------------------------
+
+
+async def approve_developer(
+    *, session: AsyncSession, settings: Settings, admin: Admin, developer_id: int
+) -> Developer:
+    developer = await _transition(
+        session,
+        developer_id,
+        {DeveloperStatus.PENDING, DeveloperStatus.REJECTED, DeveloperStatus.REVOKED},
+        DeveloperStatus.APPROVED,
+    )
+    _mail_decision(session, settings, developer)
+    return developer
+
+
+async def reject_developer(
+    *, session: AsyncSession, settings: Settings, admin: Admin, developer_id: int
+) -> Developer:
+    developer = await _transition(
+        session, developer_id, {DeveloperStatus.PENDING}, DeveloperStatus.REJECTED
+    )
+    _mail_decision(session, settings, developer)
+    return developer
+
+
+async def revoke_developer(
+    *, session: AsyncSession, settings: Settings, admin: Admin, developer_id: int
+) -> Developer:
+    """APPROVED -> REVOKED: their sessions end now; their data stays."""
+    developer = await _transition(
+        session, developer_id, {DeveloperStatus.APPROVED}, DeveloperStatus.REVOKED
+    )
+    await _end_sessions(session, developer)
+    _mail_decision(session, settings, developer)
+    return developer
+
+
+def _mail_decision(session: AsyncSession, settings: Settings, developer: Developer) -> None:
+    mail = templates.developer_decision(
+        full_name=developer.full_name,
+        decision=developer.status.value,
+        login_link=settings.link("/login"),
+    )
+    enqueue(session, to=developer.email, mail=mail)
+
+
+async def list_developers(
+    *,
+    session: AsyncSession,
+    admin: Admin,
+    status: DeveloperStatus | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Developer]:
+    statement = sa.select(Developer)
+    if status is not None:
+        statement = statement.where(col(Developer.status) == status)
+    return await paginate(session, statement, key=col(Developer.id), first=first, after=after)
+
+
+async def get_developer(
+    *, session: AsyncSession, viewer: Account | None, developer_id: int
+) -> Developer | None:
+    """A developer is visible to admins and to themselves only."""
+    if isinstance(viewer, Developer):
+        return viewer if viewer.id == developer_id else None
+    if isinstance(viewer, Admin):
+        return await session.get(Developer, developer_id)
+    return None
+
+
+async def get_admin(*, viewer: Account | None, admin_id: int) -> Admin | None:
+    """Admins see only their own admin record."""
+    if isinstance(viewer, Admin) and viewer.id == admin_id:
+        return viewer
+    return None
+
+
+# --- admins --------------------------------------------------------------------------------------
+
+
+async def create_admin(*, session: AsyncSession, email: str, password: str) -> Admin:
+    email = normalize_email(email)
+    check_password(password)
+    if await session.scalar(sa.select(col(Admin.id)).where(col(Admin.email) == email)) is not None:
+        raise Conflict("An admin with this email already exists.")
+    admin = Admin(email=email, password_hash=await hash_password(password))
+    session.add(admin)
+    await session.flush()
+    return admin
+
+
+async def any_admin_exists(session: AsyncSession) -> bool:
+    return await session.scalar(sa.select(col(Admin.id)).limit(1)) is not None
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+async def _developer_by_email(session: AsyncSession, email: str) -> Developer | None:
+    return await session.scalar(sa.select(Developer).where(col(Developer.email) == email))
+
+
+async def _transition(
+    session: AsyncSession,
+    developer_id: int | None,
+    allowed_from: set[DeveloperStatus],
+    target: DeveloperStatus,
+) -> Developer:
+    """Move a developer to ``target`` if, at this instant, they are in ``allowed_from``.
+
+    A conditional update: of two admins deciding at once, exactly one wins.
+    """
+    now = utcnow()
+    changed = await execute_update(
+        session,
+        sa.update(Developer)
+        .where(col(Developer.id) == developer_id)
+        .where(col(Developer.status).in_(allowed_from))
+        .values(status=target, updated_at=now),
+    )
+    developer = await session.get(Developer, developer_id, populate_existing=True)
+    if developer is None:
+        raise NotFound("No such developer.")
+    if not changed:
+        raise Conflict(f"This developer is {developer.status.value}; that cannot change so.")
+    assert developer.id is not None
+    queue_event(session, DeveloperStatusChanged(developer.id, target.value, now))
+    return developer
+
+
+async def _end_sessions(session: AsyncSession, developer: Developer) -> None:
+    await execute_update(
+        session, sa.delete(AuthSession).where(col(AuthSession.developer_id) == developer.id)
+    )
+
+
+async def _issue_email_token(
+    session: AsyncSession, developer: Developer, purpose: EmailTokenPurpose, ttl_seconds: int
+) -> str:
+    assert developer.id is not None
+    token = new_token()
+    session.add(
+        EmailToken(
+            token_hash=token_digest(token),
+            developer_id=developer.id,
+            purpose=purpose,
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    return token
+
+
+async def _use_email_token(
+    session: AsyncSession, token: str, purpose: EmailTokenPurpose
+) -> Developer:
+    """Spend a single-use email token; of two simultaneous uses, one fails."""
+    now = utcnow()
+    digest = token_digest(token)
+    spent = await execute_update(
+        session,
+        sa.update(EmailToken)
+        .where(col(EmailToken.token_hash) == digest)
+        .where(col(EmailToken.purpose) == purpose)
+        .where(col(EmailToken.used_at).is_(None))
+        .where(col(EmailToken.expires_at) > now)
+        .values(used_at=now),
+    )
+    if not spent:
+        raise InvalidToken()
+    developer = await session.scalar(
+        sa.select(Developer)
+        .join(EmailToken, col(EmailToken.developer_id) == col(Developer.id))
+        .where(col(EmailToken.token_hash) == digest)
+    )
+    if developer is None:
+        raise InvalidToken()
+    return developer

@@ -1,0 +1,77 @@
+"""Keyset pagination: cursors name a row, so inserts between pages shift nothing."""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from devportal.errors import BadUserInput
+
+T = TypeVar("T")
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+_PREFIX = "cursor:"
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"{_PREFIX}{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if text.startswith(_PREFIX):
+            return int(text.removeprefix(_PREFIX))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise BadUserInput("`after` is not a cursor this list gave out.")
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0:
+        raise BadUserInput("`first` cannot be negative.")
+    return min(first, MAX_PAGE)
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    *,
+    key: Any,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
+    """Page through ``statement`` (which selects one entity) in ascending ``key`` order.
+
+    ``key`` is a unique, never-reused integer column (the primary key), so the
+    order is creation order and a cursor stays valid whatever is inserted.
+    """
+    size = page_size(first)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    paged = statement
+    if after is not None:
+        paged = paged.where(key > decode_cursor(after))
+    rows = list(await session.scalars(paged.order_by(key).limit(size + 1)))
+    items = rows[:size]
+    return Page(
+        items=items,
+        cursors=[encode_cursor(sa.inspect(item).identity[0]) for item in items],
+        has_next=len(rows) > size,
+        has_previous=after is not None,
+        total=total or 0,
+    )

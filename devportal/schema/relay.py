@@ -1,0 +1,61 @@
+"""Relay plumbing: connections built from a resolver's ``Page``, and global IDs."""
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from devportal.errors import NotFound
+from devportal.resolvers.pagination import Page
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="One item of a list, with the cursor that points at it.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Pass as `after` to get the items after this one.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(
+    description="A page of a list. `first` defaults to 20 and is capped at 100; "
+    "pass `pageInfo.endCursor` as `after` for the next page."
+)
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items with their cursors.")
+    nodes: list[NodeT] = strawberry.field(description="The items alone.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many items the whole list holds.")
+
+    @classmethod
+    def of(cls, page: Page[Any], convert: Callable[[Any], NodeT]) -> "Connection[NodeT]":
+        nodes = [convert(item) for item in page.items]
+        return cls(
+            edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
+            nodes=nodes,
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=page.total,
+        )
+
+
+def node_pk(global_id: relay.GlobalID, type_name: str) -> int:
+    """The primary key inside a global ID of ``type_name``; NOT_FOUND for anything else."""
+    if global_id.type_name != type_name:
+        raise NotFound(f"No such {type_name}.")
+    try:
+        return int(global_id.node_id)
+    except ValueError:
+        raise NotFound(f"No such {type_name}.") from None
+
+
+def pk_or_none(node_id: str) -> int | None:
+    try:
+        return int(node_id)
+    except ValueError:
+        return None

@@ -1,0 +1,43 @@
+"""Settings, read from the environment (``DEVPORTAL_*``); see the README's settings table."""
+
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Names and defaults follow the behaviour contract."""
+
+    model_config = SettingsConfigDict(env_prefix="DEVPORTAL_", frozen=True)
+
+    database_url: str = "sqlite+aiosqlite:///./devportal.db"
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Developer Portal <no-reply@localhost>"
+    public_url: str = "http://localhost:8000"
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    confirm_email_ttl_seconds: int = Field(default=48 * 3600, gt=0)
+    password_reset_ttl_seconds: int = Field(default=3600, gt=0)
+
+    mail_max_attempts: int = Field(default=8, ge=1)
+    mail_retry_base_seconds: float = Field(default=5.0, gt=0)
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    graphiql: bool = True
+    max_query_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=15, ge=1)
+    max_tokens: int = Field(default=2000, ge=1)
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return urlsplit(self.database_url).scheme.startswith("sqlite")
+
+    def link(self, path: str) -> str:
+        """An absolute link for an email, on the portal's public address."""
+        return self.public_url.rstrip("/") + path

@@ -1,0 +1,90 @@
+"""Fixtures: a freshly migrated database per test, a real SMTP server, the app over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.testclient import TestClient
+
+from devportal import migrate
+from devportal.app import create_app
+from devportal.settings import Settings
+from tests.flows import Portal
+from tests.support import Api, SmtpServer, free_port
+
+POSTGRES_URL = os.environ.get("DEVPORTAL_TEST_DATABASE_URL")
+ADMIN_EMAIL = "admin@portal.test"
+ADMIN_PASSWORD = "admin-password-123"
+
+
+def pytest_report_header() -> str:
+    return f"devportal database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        await connection.execute(sa.text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """An empty database, migrated to head."""
+    if POSTGRES_URL:
+        asyncio.run(_reset_postgres(POSTGRES_URL))
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+def make_settings(database_url: str, smtp_port: int, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
+        "public_url": "http://portal.test",
+        "bootstrap_admin_email": ADMIN_EMAIL,
+        "bootstrap_admin_password": ADMIN_PASSWORD,
+        "mail_retry_base_seconds": 0.05,
+        "mail_poll_seconds": 0.5,
+        "smtp_timeout_seconds": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(database_url: str, smtp: SmtpServer) -> Settings:
+    return make_settings(database_url, smtp.port)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)
+
+
+@pytest.fixture
+def portal(api: Api, smtp: SmtpServer) -> Portal:
+    return Portal(api, smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)

@@ -1,0 +1,149 @@
+"""Test helpers: a GraphQL client over HTTP, a real SMTP server, waiting on log lines."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import queue
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+import httpx2
+from aiosmtpd.controller import Controller
+from starlette.testclient import TestClient
+
+WAIT = 10.0  # seconds: a generous upper bound, never a sleep
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Inbox:
+    """Collects what an aiosmtpd server receives."""
+
+    def __init__(self) -> None:
+        self._messages: queue.Queue[EmailMessage] = queue.Queue()
+        self.received: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self._messages.put(message)
+        return "250 OK"
+
+    def next(self, timeout: float = WAIT) -> EmailMessage:
+        message = self._messages.get(timeout=timeout)
+        self.received.append(message)
+        return message
+
+    def wait_for(self, to: str, subject: str | None = None, timeout: float = WAIT) -> EmailMessage:
+        """The next message to ``to`` (with ``subject`` in its subject, if given)."""
+        for earlier in self.received:
+            if _matches(earlier, to, subject):
+                self.received.remove(earlier)
+                return earlier
+        while True:
+            message = self._messages.get(timeout=timeout)
+            if _matches(message, to, subject):
+                return message
+            self.received.append(message)
+
+    def drain(self) -> list[EmailMessage]:
+        while True:
+            try:
+                self.received.append(self._messages.get_nowait())
+            except queue.Empty:
+                return self.received
+
+
+def _matches(message: EmailMessage, to: str, subject: str | None) -> bool:
+    return message["To"] == to and (subject is None or subject in str(message["Subject"]))
+
+
+def body(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def token_from(message: EmailMessage) -> str:
+    found = re.search(r"token=([A-Za-z0-9_\-]+)", body(message))
+    assert found, body(message)
+    return found.group(1)
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+
+    def start(self) -> SmtpServer:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+class LogWatch(logging.Handler):
+    """Lets a test wait for a log line instead of sleeping."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._pattern = re.compile(pattern)
+        self.seen = threading.Event()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._pattern.search(record.getMessage()):
+            self.records.append(record)
+            self.seen.set()
+
+
+@dataclass
+class GraphQLError:
+    code: str
+    message: str
+
+
+class Api:
+    """GraphQL over HTTP against the real app."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx2.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = self.post(query, variables, token)
+        payload = response.json()
+        assert not payload.get("errors"), payload["errors"]
+        assert response.status_code == 200, payload
+        return dict(payload["data"])
+
+    def error(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> GraphQLError:
+        payload = self.post(query, variables, token).json()
+        errors = payload.get("errors")
+        assert errors, payload
+        assert len(errors) == 1, errors
+        assert "extensions" in errors[0], errors
+        return GraphQLError(errors[0]["extensions"]["code"], errors[0]["message"])
