@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
+from devportal.gateway import gateway_route
 from devportal.mailer.delivery import MailWorker
 from devportal.schema.context import GraphQLView
 from devportal.settings import Settings
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            gateway_route(db),
         ],
         lifespan=lifespan,
     )

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from devportal import migrate
 from devportal.app import create_app
 from devportal.settings import Settings
-from tests.flows import Portal
+from tests.flows import Catalog, Portal
 from tests.support import Api, SmtpServer, free_port
 
 POSTGRES_URL = os.environ.get("DEVPORTAL_TEST_DATABASE_URL")
@@ -88,3 +88,8 @@ def api(client: TestClient) -> Api:
 @pytest.fixture
 def portal(api: Api, smtp: SmtpServer) -> Portal:
     return Portal(api, smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def catalog(portal: Portal) -> Catalog:
+    return Catalog(portal)

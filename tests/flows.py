@@ -91,3 +91,114 @@ class Portal:
         if developer["status"] == "PENDING":
             self.decide("approveDeveloper", developer["id"])
         return DeveloperLogin(id=developer["id"], email=email, token=self.log_in(email))
+
+
+CREATE_SERVICE = """
+mutation($input: ServiceInput!) { createService(input: $input) { id slug name published } }
+"""
+PUBLISH = """
+mutation($id: ID!, $published: Boolean!) { publishService(id: $id, published: $published) {
+  id published } }
+"""
+CREATE_VERSION = """
+mutation($serviceId: ID!, $name: String!) {
+  createServiceVersion(serviceId: $serviceId, name: $name) {
+    id name appRegistrationEnabled autoApprove authStrategy } }
+"""
+ENABLE = """
+mutation($id: ID!, $autoApprove: Boolean!) {
+  enableAppRegistration(serviceVersionId: $id, autoApprove: $autoApprove) {
+    id appRegistrationEnabled autoApprove authStrategy } }
+"""
+DISABLE = """
+mutation($id: ID!) { disableAppRegistration(serviceVersionId: $id) { id appRegistrationEnabled } }
+"""
+CREATE_APP = """
+mutation($input: ApplicationInput!) { createApplication(input: $input) {
+  id name referenceId description } }
+"""
+REGISTER = """
+mutation($app: ID!, $version: ID!) {
+  registerApplication(applicationId: $app, serviceVersionId: $version) { id status } }
+"""
+UNREGISTER = "mutation($id: ID!) { unregisterApplication(registrationId: $id) }"
+DECIDE_REGISTRATION = "mutation($id: ID!) { %s(id: $id) { id status } }"
+GENERATE_KEY = """
+mutation($app: ID!) { generateCredential(applicationId: $app) { key credential { id keyPrefix } } }
+"""
+REVOKE_KEY = "mutation($id: ID!) { revokeCredential(id: $id) }"
+
+
+@dataclass
+class Version:
+    service_id: str
+    slug: str
+    id: str
+    name: str
+
+
+@dataclass
+class Key:
+    id: str
+    key: str
+
+
+class Catalog:
+    """What an admin sets up and a developer then uses."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+        self.api = portal.api
+
+    def service(
+        self,
+        slug: str = "weather",
+        version: str = "v1",
+        *,
+        published: bool = True,
+        registration: bool = True,
+        auto_approve: bool = False,
+    ) -> Version:
+        """A service with one version, as an admin sets it up."""
+        admin = self.portal.admin
+        service = self.api.data(
+            CREATE_SERVICE,
+            {"input": {"slug": slug, "name": slug.title(), "description": f"The {slug} API"}},
+            admin,
+        )["createService"]
+        if published:
+            self.api.data(PUBLISH, {"id": service["id"], "published": True}, admin)
+        created = self.api.data(
+            CREATE_VERSION, {"serviceId": service["id"], "name": version}, admin
+        )["createServiceVersion"]
+        if registration:
+            self.api.data(ENABLE, {"id": created["id"], "autoApprove": auto_approve}, admin)
+        return Version(service_id=service["id"], slug=slug, id=created["id"], name=version)
+
+    def application(self, token: str, reference_id: str = "app-1", name: str = "My App") -> str:
+        data = self.api.data(
+            CREATE_APP, {"input": {"name": name, "referenceId": reference_id}}, token
+        )
+        return str(data["createApplication"]["id"])
+
+    def register(self, token: str, application_id: str, version: Version) -> dict[str, Any]:
+        data = self.api.data(REGISTER, {"app": application_id, "version": version.id}, token)
+        return dict(data["registerApplication"])
+
+    def decide(self, action: str, registration_id: str) -> dict[str, Any]:
+        data = self.api.data(
+            DECIDE_REGISTRATION % action, {"id": registration_id}, self.portal.admin
+        )
+        return dict(data[action])
+
+    def key(self, token: str, application_id: str) -> Key:
+        data = self.api.data(GENERATE_KEY, {"app": application_id}, token)["generateCredential"]
+        return Key(id=data["credential"]["id"], key=data["key"])
+
+    def approved_key(self, token: str, version: Version, reference_id: str = "app-1") -> Key:
+        """An application approved for ``version``, with a key."""
+        application_id = self.application(token, reference_id)
+        registration = self.register(token, application_id, version)
+        if registration["status"] == "PENDING":
+            self.decide("approveRegistration", registration["id"])
+        return self.key(token, application_id)

@@ -74,3 +74,39 @@ def password_reset(*, full_name: str, link: str) -> Mail:
             ignore this message: your password has not changed.
             """),
     )
+
+
+def registration_requested(
+    *, application: str, reference_id: str, service: str, version: str, link: str
+) -> Mail:
+    return Mail(
+        f"Access request: {application} for {service} {version}",
+        _text(f"""
+            Hello,
+
+            The application "{application}" ({reference_id}) asks for access to
+            {service} {version}. Approve or reject it here:
+
+            {link}
+            """),
+    )
+
+
+def registration_decision(
+    *, full_name: str, application: str, service: str, version: str, decision: str, link: str
+) -> Mail:
+    verdict = {
+        "APPROVED": "has been approved: you can call it with your application's API keys",
+        "REJECTED": "has been rejected",
+    }[decision]
+    return Mail(
+        f"{application}: access to {service} {version} {decision.lower()}",
+        _text(f"""
+            Hello {full_name},
+
+            The access of your application "{application}" to {service} {version}
+            {verdict}.
+
+            {link}
+            """),
+    )

@@ -8,13 +8,23 @@ from devportal.models.account import (
     EmailToken,
     EmailTokenPurpose,
 )
+from devportal.models.application import (
+    Application,
+    Credential,
+    Registration,
+    RegistrationStatus,
+)
+from devportal.models.catalog import AuthStrategy, Service, ServiceVersion
 from devportal.models.mail import MailStatus, OutboxMessage
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
 
 __all__ = [
     "PORTAL_SETTINGS_ID",
     "Admin",
+    "Application",
     "AuthSession",
+    "AuthStrategy",
+    "Credential",
     "Developer",
     "DeveloperStatus",
     "EmailToken",
@@ -22,4 +32,8 @@ __all__ = [
     "MailStatus",
     "OutboxMessage",
     "PortalSettings",
+    "Registration",
+    "RegistrationStatus",
+    "Service",
+    "ServiceVersion",
 ]

@@ -33,6 +33,7 @@ from devportal.models import (
     EmailTokenPurpose,
 )
 from devportal.models.base import utcnow
+from devportal.resolvers.common import optional_text, required_text
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.portal import get_portal_settings
 from devportal.security import (
@@ -84,19 +85,6 @@ def check_password(password: str) -> str:
     return password
 
 
-def _required_text(value: str, what: str, limit: int = 200) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise BadUserInput(f"{what} must be 1 to {limit} characters.")
-    return value
-
-
-def _optional_text(value: str | None, what: str, limit: int = 200) -> str | None:
-    if value is None or not value.strip():
-        return None
-    return _required_text(value, what, limit)
-
-
 # --- sign-up and confirmation --------------------------------------------------------------
 
 
@@ -106,8 +94,8 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
     Both paths hash the password, so they take about as long and answer the same.
     """
     email = normalize_email(data.email)
-    full_name = _required_text(data.full_name, "The full name")
-    organization = _optional_text(data.organization, "The organization")
+    full_name = required_text(data.full_name, "The full name")
+    organization = optional_text(data.organization, "The organization")
     password_hash = await hash_password(check_password(data.password))
     if await _developer_by_email(session, email) is not None:
         mail = templates.account_exists(reset_link=settings.link("/reset-password"))

@@ -29,7 +29,7 @@ class CloseSession(SchemaExtension):
         yield
         context = self.execution_context.context
         if isinstance(context, Context):
-            await context.session.close()
+            await context.reset()
 
 
 class DevportalSchema(strawberry.Schema):

@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
 from devportal import models
-from devportal.resolvers import accounts
+from devportal.resolvers import accounts, applications
+from devportal.resolvers.portal import (
+    PortalSettingsChange,
+    get_portal_settings,
+    update_portal_settings,
+)
+from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
-from devportal.schema.relay import pk_or_none
+from devportal.schema.permissions import IsAdmin, IsAuthenticated
+from devportal.schema.relay import Connection, node_pk, pk_or_none
+
+if TYPE_CHECKING:
+    from devportal.schema.applications import Application
 
 
 @strawberry.enum(description="Where a developer account stands.")
@@ -35,6 +45,21 @@ class Developer(relay.Node):
     organization: str | None = strawberry.field(description="Company or team, if given.")
     status: DeveloperStatus = strawberry.field(description="Where the account stands.")
     created_at: datetime = strawberry.field(description="When the developer signed up.")
+
+    @strawberry.field(description="Their applications, oldest first.")
+    async def applications(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Annotated[Application, strawberry.lazy("devportal.schema.applications")]]:
+        from devportal.schema.applications import Application
+
+        page = await applications.applications_of(
+            session=info.context.session,
+            viewer=info.context.admin_or_developer,
+            developer_id=self.id,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, Application.from_row)
 
     @classmethod
     def from_row(cls, row: models.Developer) -> Developer:
@@ -142,3 +167,204 @@ class PortalSettingsInput:
     auto_approve_developers: bool | None = strawberry.field(
         default=None, description="Approve developers as soon as they confirm their email."
     )
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry.field(description="The logged-in account, or null.")
+    def me(self, info: Info) -> Account | None:
+        account = info.context.account
+        return account_of(account) if account else None
+
+    @strawberry.field(description="The portal's name and its public settings.")
+    async def portal(self, info: Info) -> PortalSettings:
+        return PortalSettings.from_row(await get_portal_settings(info.context.session))
+
+    @strawberry.field(
+        description="Developer accounts waiting for approval, oldest first. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def pending_developers(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Developer]:
+        page = await accounts.list_developers(
+            session=info.context.session,
+            admin=info.context.admin,
+            status=models.DeveloperStatus.PENDING,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, Developer.from_row)
+
+    @strawberry.field(
+        description="Developer accounts, oldest first, optionally of one status. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def developers(
+        self,
+        info: Info,
+        status: Annotated[
+            DeveloperStatus | None, strawberry.argument(description="Only this status.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Developer]:
+        page = await accounts.list_developers(
+            session=info.context.session,
+            admin=info.context.admin,
+            status=models.DeveloperStatus(status.name) if status else None,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, Developer.from_row)
+
+
+Email = Annotated[str, strawberry.argument(description="The account's email address.")]
+Password = Annotated[str, strawberry.argument(description="The password.")]
+EmailToken = Annotated[str, strawberry.argument(description="The token from the emailed link.")]
+
+
+def _auth_payload(issued: accounts.IssuedSession) -> AuthPayload:
+    return AuthPayload(
+        token=issued.token, expires_at=issued.expires_at, account=account_of(issued.account)
+    )
+
+
+@strawberry.type
+class AccountMutation:
+    # --- accounts ---------------------------------------------------------------------------
+
+    @strawberry.mutation(
+        description="Sign up as a developer. Answers true whether or not the email is taken; "
+        "a confirmation link (or a note that the account exists) is mailed."
+    )
+    async def sign_up(
+        self, info: Info, input: Annotated[SignUpInput, strawberry.argument(description="Who.")]
+    ) -> bool:
+        data = accounts.SignUpData(
+            email=input.email,
+            full_name=input.full_name,
+            password=input.password,
+            organization=input.organization,
+        )
+        async with info.context.transaction() as session:
+            await accounts.sign_up(session=session, settings=info.context.settings, data=data)
+        return True
+
+    @strawberry.mutation(description="Confirm an email address with the token from the link.")
+    async def confirm_email(self, info: Info, token: EmailToken) -> Developer:
+        async with info.context.transaction() as session:
+            developer = await accounts.confirm_email(session=session, token=token)
+        return Developer.from_row(developer)
+
+    @strawberry.mutation(description="Log in as a developer; only approved developers can.")
+    async def log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
+        async with info.context.transaction() as session:
+            issued = await accounts.log_in(
+                session=session, settings=info.context.settings, email=email, password=password
+            )
+        return _auth_payload(issued)
+
+    @strawberry.mutation(description="Log in as an admin.")
+    async def admin_log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
+        async with info.context.transaction() as session:
+            issued = await accounts.admin_log_in(
+                session=session, settings=info.context.settings, email=email, password=password
+            )
+        return _auth_payload(issued)
+
+    @strawberry.mutation(
+        description="End the session of the token this request carries.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def log_out(self, info: Info) -> bool:
+        assert info.context.token is not None
+        async with info.context.transaction() as session:
+            await accounts.log_out(session=session, token=info.context.token)
+        return True
+
+    @strawberry.mutation(
+        description="Mail a password-reset link. Answers true whether or not the account exists."
+    )
+    async def request_password_reset(self, info: Info, email: Email) -> bool:
+        async with info.context.transaction() as session:
+            await accounts.request_password_reset(
+                session=session, settings=info.context.settings, email=email
+            )
+        return True
+
+    @strawberry.mutation(
+        description="Choose a new password with the token from the link; ends every session."
+    )
+    async def reset_password(
+        self,
+        info: Info,
+        token: EmailToken,
+        password: Annotated[str, strawberry.argument(description="At least 12 characters.")],
+    ) -> bool:
+        async with info.context.transaction() as session:
+            await accounts.reset_password(session=session, token=token, password=password)
+        return True
+
+    # --- admins: developers and the portal ------------------------------------------------------
+
+    @strawberry.mutation(
+        description="Approve a pending, rejected or revoked developer. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def approve_developer(self, info: Info, id: Id) -> Developer:
+        async with info.context.transaction() as session:
+            developer = await accounts.approve_developer(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                developer_id=node_pk(id, "Developer"),
+            )
+        return Developer.from_row(developer)
+
+    @strawberry.mutation(
+        description="Decline a pending developer. Admins only.", permission_classes=[IsAdmin]
+    )
+    async def reject_developer(self, info: Info, id: Id) -> Developer:
+        async with info.context.transaction() as session:
+            developer = await accounts.reject_developer(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                developer_id=node_pk(id, "Developer"),
+            )
+        return Developer.from_row(developer)
+
+    @strawberry.mutation(
+        description="Withdraw an approved developer: their sessions and keys stop at once; "
+        "their data is kept. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def revoke_developer(self, info: Info, id: Id) -> Developer:
+        async with info.context.transaction() as session:
+            developer = await accounts.revoke_developer(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                developer_id=node_pk(id, "Developer"),
+            )
+        return Developer.from_row(developer)
+
+    @strawberry.mutation(
+        description="Change the portal's settings. Admins only.", permission_classes=[IsAdmin]
+    )
+    async def update_portal_settings(
+        self,
+        info: Info,
+        input: Annotated[PortalSettingsInput, strawberry.argument(description="What to change.")],
+    ) -> PortalSettings:
+        change = PortalSettingsChange(
+            name=input.name,
+            public=input.public,
+            auto_approve_developers=input.auto_approve_developers,
+        )
+        async with info.context.transaction() as session:
+            row = await update_portal_settings(
+                session=session, admin=info.context.admin, change=change
+            )
+        return PortalSettings.from_row(row)

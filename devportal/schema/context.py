@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from devportal.db import Database
 from devportal.errors import Forbidden, Unauthenticated
 from devportal.models import Admin, Developer
 from devportal.resolvers import accounts
+from devportal.schema.loaders import Loaders, make_loaders
 from devportal.settings import Settings
 
 
@@ -28,12 +31,34 @@ class Context:
     """For reads; mutations write through ``db.transaction()``. Closed after each operation."""
     account: Admin | Developer | None = None
     token: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = make_loaders(self.session)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A mutation's unit of work; what is read afterwards sees what it committed."""
+        async with self.db.transaction() as session:
+            yield session
+        await self.reset()
+
+    async def reset(self) -> None:
+        """Forget what this operation read: release the connection, empty the loaders."""
+        await self.session.close()
+        self.loaders = make_loaders(self.session)
 
     @property
     def admin(self) -> Admin:
         if isinstance(self.account, Admin):
             return self.account
         raise Forbidden("Only admins can do this.") if self.account else Unauthenticated()
+
+    @property
+    def admin_or_developer(self) -> Admin | Developer:
+        if self.account is None:
+            raise Unauthenticated()
+        return self.account
 
     @property
     def developer(self) -> Developer:

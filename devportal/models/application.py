@@ -1,0 +1,61 @@
+"""Applications, with their registrations (access requests) and credentials (API keys)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from devportal.models.base import UTCDateTime, enum_column, utcnow
+
+
+class RegistrationStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class Application(SQLModel, table=True):
+    __tablename__ = "application"
+
+    id: int | None = Field(default=None, primary_key=True)
+    developer_id: int = Field(foreign_key="developer.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    reference_id: str = Field(max_length=100, unique=True)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Registration(SQLModel, table=True):
+    """An application's access to one service version: one row per pair."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "service_version_id"),
+        sa.Index("ix_registration_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", ondelete="CASCADE", index=True)
+    service_version_id: int = Field(
+        foreign_key="service_version.id", ondelete="CASCADE", index=True
+    )
+    status: RegistrationStatus = Field(
+        default=RegistrationStatus.PENDING, sa_type=enum_column(RegistrationStatus)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Credential(SQLModel, table=True):
+    """An API key: only its SHA-256 and first characters are kept."""
+
+    __tablename__ = "credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", ondelete="CASCADE", index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    key_prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

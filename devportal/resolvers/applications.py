@@ -1,0 +1,155 @@
+"""Applications: owned by one developer; another developer's is NOT_FOUND, never FORBIDDEN."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from devportal.db import execute_update, queue_event
+from devportal.errors import BadUserInput, NotFound
+from devportal.events import RegistrationChanged
+from devportal.models import Admin, Application, Developer, Registration
+from devportal.models.base import utcnow
+from devportal.resolvers.common import Account, optional_text, required_text, save_unique
+from devportal.resolvers.pagination import Page, paginate
+
+_REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    name: str
+    reference_id: str
+    description: str | None = None
+
+
+def _checked(data: ApplicationData) -> ApplicationData:
+    reference_id = data.reference_id.strip()
+    if not _REFERENCE_ID.match(reference_id):
+        raise BadUserInput(
+            "The reference ID must be 1 to 100 letters, digits, dots, dashes, colons or "
+            "underscores, starting with a letter or digit."
+        )
+    return ApplicationData(
+        name=required_text(data.name, "The name"),
+        reference_id=reference_id,
+        description=optional_text(data.description, "The description", limit=2000),
+    )
+
+
+def _taken(reference_id: str) -> str:
+    return f"The reference ID '{reference_id}' is taken; choose another."
+
+
+async def create_application(
+    *, session: AsyncSession, developer: Developer, data: ApplicationData
+) -> Application:
+    data = _checked(data)
+    assert developer.id is not None
+    application = Application(
+        developer_id=developer.id,
+        name=data.name,
+        reference_id=data.reference_id,
+        description=data.description,
+    )
+    await save_unique(session, application, _taken(data.reference_id))
+    return application
+
+
+async def update_application(
+    *, session: AsyncSession, developer: Developer, application_id: int, data: ApplicationData
+) -> Application:
+    data = _checked(data)
+    application = await owned_application(session, developer, application_id)
+    application.name = data.name
+    application.reference_id = data.reference_id
+    application.description = data.description
+    application.updated_at = utcnow()
+    await save_unique(session, application, _taken(data.reference_id))
+    return application
+
+
+async def delete_application(
+    *, session: AsyncSession, developer: Developer, application_id: int
+) -> None:
+    """Delete the application with its registrations and credentials.
+
+    Each registration that goes with it is announced as UNREGISTERED.
+    """
+    application = await owned_application(session, developer, application_id)
+    registrations = await session.scalars(
+        sa.select(Registration).where(col(Registration.application_id) == application_id)
+    )
+    for registration in registrations:
+        queue_event(session, registration_event("UNREGISTERED", registration, developer.id))
+    await execute_update(
+        session, sa.delete(Application).where(col(Application.id) == application.id)
+    )
+
+
+async def my_applications(
+    *, session: AsyncSession, developer: Developer, first: int | None, after: str | None
+) -> Page[Application]:
+    return await applications_of(
+        session=session, viewer=developer, developer_id=developer.id, first=first, after=after
+    )
+
+
+async def applications_of(
+    *,
+    session: AsyncSession,
+    viewer: Account,
+    developer_id: int | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Application]:
+    """A developer's applications, oldest first: for that developer and for admins."""
+    if isinstance(viewer, Developer) and viewer.id != developer_id:
+        raise NotFound("No such developer.")
+    statement = sa.select(Application).where(col(Application.developer_id) == developer_id)
+    return await paginate(session, statement, key=col(Application.id), first=first, after=after)
+
+
+async def visible_application(
+    *, session: AsyncSession, viewer: Account | None, application_id: int
+) -> Application | None:
+    """The application if the viewer owns it or is an admin."""
+    application = await session.get(Application, application_id)
+    if application is None:
+        return None
+    if isinstance(viewer, Admin):
+        return application
+    if isinstance(viewer, Developer) and application.developer_id == viewer.id:
+        return application
+    return None
+
+
+async def owned_application(
+    session: AsyncSession, developer: Developer, application_id: int, *, lock: bool = False
+) -> Application:
+    application = await session.get(Application, application_id, with_for_update=lock)
+    if application is None or application.developer_id != developer.id:
+        raise NotFound("No such application.")
+    return application
+
+
+def registration_event(
+    kind: str, registration: Registration, developer_id: int | None
+) -> RegistrationChanged:
+    assert registration.id is not None
+    assert developer_id is not None
+    return RegistrationChanged(
+        kind=kind,
+        registration_id=registration.id,
+        application_id=registration.application_id,
+        service_version_id=registration.service_version_id,
+        developer_id=developer_id,
+        status=registration.status.value,
+        created_at=registration.created_at,
+        updated_at=registration.updated_at,
+        at=utcnow(),
+    )

@@ -1,0 +1,243 @@
+"""GraphQL types and root fields for applications and their credentials (API keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from devportal import models
+from devportal.errors import NotFound
+from devportal.resolvers import applications, credentials
+from devportal.schema.accounts import Developer
+from devportal.schema.arguments import After, First, Id
+from devportal.schema.context import Info
+from devportal.schema.permissions import IsAuthenticated, IsDeveloper
+from devportal.schema.relay import Connection, node_pk, pk_or_none
+
+if TYPE_CHECKING:
+    from devportal.schema.registrations import Registration
+
+LazyRegistration = Annotated["Registration", strawberry.lazy("devportal.schema.registrations")]
+
+
+@strawberry.type(
+    description="A developer's application: it registers for service versions and holds API keys."
+)
+class Application(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Display name.")
+    reference_id: str = strawberry.field(description="Unique across the portal.")
+    description: str | None = strawberry.field(description="What the application is for.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    developer_id: strawberry.Private[int]
+
+    @strawberry.field(description="The developer who owns it.")
+    async def owner(self, info: Info) -> Developer:
+        row = await info.context.loaders.developer.load(self.developer_id)
+        assert row is not None
+        return Developer.from_row(row)
+
+    @strawberry.field(description="Its registrations, oldest first.")
+    async def registrations(self, info: Info) -> list[LazyRegistration]:
+        from devportal.schema.registrations import Registration
+
+        rows = await info.context.loaders.registrations_of_application.load(self.id)
+        return [Registration.from_row(row) for row in rows]
+
+    @strawberry.field(description="Its API keys (prefixes only), oldest first.")
+    async def credentials(self, info: Info) -> list[Credential]:
+        rows = await info.context.loaders.credentials_of_application.load(self.id)
+        return [Credential.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: models.Application) -> Application:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            name=row.name,
+            reference_id=row.reference_id,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            developer_id=row.developer_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Application | None]:
+        found: list[Application | None] = []
+        for pk in map(pk_or_none, node_ids):
+            row = pk and await applications.visible_application(
+                session=info.context.session, viewer=info.context.account, application_id=pk
+            )
+            found.append(cls.from_row(row) if row else None)
+        return found
+
+
+@strawberry.type(description="An API key of an application.")
+class Credential(relay.Node):
+    id: relay.NodeID[int]
+    key_prefix: str = strawberry.field(
+        description="The first characters of the key, enough to recognise it; never the whole key."
+    )
+    created_at: datetime = strawberry.field(description="When it was generated.")
+    last_used_at: datetime | None = strawberry.field(
+        description="When the gateway last checked it (to within a minute)."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.Credential) -> Credential:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            key_prefix=row.key_prefix,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Credential | None]:
+        found: list[Credential | None] = []
+        for pk in map(pk_or_none, node_ids):
+            row = pk and await credentials.visible_credential(
+                session=info.context.session, viewer=info.context.account, credential_id=pk
+            )
+            found.append(cls.from_row(row) if row else None)
+        return found
+
+
+@strawberry.type(description="A key just generated.")
+class NewCredential:
+    credential: Credential = strawberry.field(description="The stored credential.")
+    key: str = strawberry.field(description="The whole key. Returned once, here, and never again.")
+
+
+@strawberry.input(description="An application's details.")
+class ApplicationInput:
+    name: str = strawberry.field(description="Display name, 1 to 200 characters.")
+    reference_id: str = strawberry.field(
+        description="Unique across the portal: letters, digits, dots, dashes, colons, "
+        "underscores (at most 100)."
+    )
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+
+    def data(self) -> applications.ApplicationData:
+        return applications.ApplicationData(
+            name=self.name, reference_id=self.reference_id, description=self.description
+        )
+
+
+ApplicationId = Annotated[relay.GlobalID, strawberry.argument(description="The application's ID.")]
+
+
+@strawberry.type
+class ApplicationQuery:
+    @strawberry.field(
+        description="The logged-in developer's applications, oldest first.",
+        permission_classes=[IsDeveloper],
+    )
+    async def my_applications(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Application]:
+        page = await applications.my_applications(
+            session=info.context.session, developer=info.context.developer, first=first, after=after
+        )
+        return Connection.of(page, Application.from_row)
+
+    @strawberry.field(
+        description="One application: your own, or any for admins (NOT_FOUND otherwise).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def application(self, info: Info, id: Id) -> Application | None:
+        row = await applications.visible_application(
+            session=info.context.session,
+            viewer=info.context.account,
+            application_id=node_pk(id, "Application"),
+        )
+        if row is None:
+            raise NotFound("No such application.")
+        return Application.from_row(row)
+
+
+@strawberry.type
+class ApplicationMutation:
+    @strawberry.mutation(description="Create an application.", permission_classes=[IsDeveloper])
+    async def create_application(
+        self,
+        info: Info,
+        input: Annotated[ApplicationInput, strawberry.argument(description="Its details.")],
+    ) -> Application:
+        async with info.context.transaction() as session:
+            row = await applications.create_application(
+                session=session, developer=info.context.developer, data=input.data()
+            )
+        return Application.from_row(row)
+
+    @strawberry.mutation(
+        description="Change one of your applications.", permission_classes=[IsDeveloper]
+    )
+    async def update_application(
+        self,
+        info: Info,
+        id: ApplicationId,
+        input: Annotated[ApplicationInput, strawberry.argument(description="The new details.")],
+    ) -> Application:
+        async with info.context.transaction() as session:
+            row = await applications.update_application(
+                session=session,
+                developer=info.context.developer,
+                application_id=node_pk(id, "Application"),
+                data=input.data(),
+            )
+        return Application.from_row(row)
+
+    @strawberry.mutation(
+        description="Delete one of your applications with its registrations and keys; "
+        "returns its ID.",
+        permission_classes=[IsDeveloper],
+    )
+    async def delete_application(self, info: Info, id: ApplicationId) -> strawberry.ID:
+        async with info.context.transaction() as session:
+            await applications.delete_application(
+                session=session,
+                developer=info.context.developer,
+                application_id=node_pk(id, "Application"),
+            )
+        return strawberry.ID(str(id))
+
+    @strawberry.mutation(
+        description="Generate an API key for one of your applications; the whole key is "
+        "returned once.",
+        permission_classes=[IsDeveloper],
+    )
+    async def generate_credential(self, info: Info, application_id: ApplicationId) -> NewCredential:
+        async with info.context.transaction() as session:
+            new = await credentials.generate_credential(
+                session=session,
+                developer=info.context.developer,
+                application_id=node_pk(application_id, "Application"),
+            )
+        return NewCredential(credential=Credential.from_row(new.credential), key=new.key)
+
+    @strawberry.mutation(
+        description="Revoke an API key: the gateway refuses it from the next call. Returns its ID.",
+        permission_classes=[IsDeveloper],
+    )
+    async def revoke_credential(
+        self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The key.")]
+    ) -> strawberry.ID:
+        async with info.context.transaction() as session:
+            await credentials.revoke_credential(
+                session=session,
+                developer=info.context.developer,
+                credential_id=node_pk(id, "Credential"),
+            )
+        return strawberry.ID(str(id))

@@ -1,0 +1,46 @@
+"""DataLoaders, one set per operation: nested fields load in batches, not one row at a time."""
+
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from devportal.models import (
+    Application,
+    Credential,
+    Developer,
+    Registration,
+    Service,
+    ServiceVersion,
+)
+from devportal.resolvers.batches import rows_by_id, rows_grouped_by
+
+
+@dataclass(frozen=True)
+class Loaders:
+    service: DataLoader[int, Service | None]
+    version: DataLoader[int, ServiceVersion | None]
+    versions_of_service: DataLoader[int, list[ServiceVersion]]
+    application: DataLoader[int, Application | None]
+    developer: DataLoader[int, Developer | None]
+    registrations_of_application: DataLoader[int, list[Registration]]
+    credentials_of_application: DataLoader[int, list[Credential]]
+
+
+def make_loaders(session: AsyncSession) -> Loaders:
+    return Loaders(
+        service=DataLoader(partial(rows_by_id, session, Service)),
+        version=DataLoader(partial(rows_by_id, session, ServiceVersion)),
+        versions_of_service=DataLoader(
+            partial(rows_grouped_by, session, ServiceVersion, "service_id")
+        ),
+        application=DataLoader(partial(rows_by_id, session, Application)),
+        developer=DataLoader(partial(rows_by_id, session, Developer)),
+        registrations_of_application=DataLoader(
+            partial(rows_grouped_by, session, Registration, "application_id")
+        ),
+        credentials_of_application=DataLoader(
+            partial(rows_grouped_by, session, Credential, "application_id")
+        ),
+    )
