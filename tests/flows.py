@@ -36,6 +36,7 @@ ME = """
 DECIDE = """
 mutation($id: ID!) { %s(id: $id) { id status } }
 """
+ASK_RESET_PASSWORD = "mutation($email: String!) { requestPasswordReset(email: $email) }"
 PORTAL_SETTINGS = """
 mutation($input: PortalSettingsInput!) {
   updatePortalSettings(input: $input) { name public autoApproveDevelopers }
