@@ -25,7 +25,7 @@ log = logging.getLogger("devportal")
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; the database must already be migrated (``devportal migrate``)."""
     settings = settings or Settings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, subscriber_queue=settings.subscriber_queue_size)
     mailer = MailWorker(settings, db)
     graphql = GraphQLView(settings=settings, db=db)
 

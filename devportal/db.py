@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from devportal.events import Event, InProcessBus
+from devportal.events import Event, InProcessBus, bus_for
 
 SQLITE_BEGIN = "devportal_sqlite_begin"
 
@@ -59,8 +59,12 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    """Foreign keys on, WAL, and explicit BEGIN so writers can take the lock up front.
+    """Foreign keys on, WAL, Unicode lower(), and explicit BEGIN so writers lock up front.
 
     pysqlite's own transaction handling starts transactions lazily, so two
     writers that both read first deadlock and one fails with "database is
@@ -70,6 +74,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() knows only ASCII; case-insensitive search needs Unicode.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -83,20 +89,50 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class ReadSession(AsyncSession):
+    """A session that several resolvers of one operation may use at once.
+
+    GraphQL resolves sibling fields (and DataLoader batches) concurrently, and an
+    AsyncSession must not be used by two tasks at a time; this one takes turns.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().get(*args, **kwargs)
+
+    async def close(self) -> None:
+        async with self._turn:
+            await super().close()
+
+
 class Database:
     """The engine, a session factory for reads, and transactions for writes."""
 
-    def __init__(self, url: str, bus: InProcessBus | None = None) -> None:
+    def __init__(self, url: str, *, subscriber_queue: int = 100) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self.bus = bus or InProcessBus()
+        self.bus: InProcessBus = bus_for(url, subscriber_queue)
         self.mail_queued = asyncio.Event()
-        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = async_sessionmaker(
+            self.engine, class_=ReadSession, expire_on_commit=False
+        )
         writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._writes = async_sessionmaker(writer, expire_on_commit=False)
 
     def session(self) -> AsyncSession:
-        """A session for reading; it connects on first use."""
+        """A session for reading, safe to share between concurrent resolvers."""
         return self._reads()
 
     @asynccontextmanager

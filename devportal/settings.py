@@ -29,10 +29,13 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
 
     graphiql: bool = True
+    log_level: str = "INFO"
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    subscriber_queue_size: int = Field(default=100, ge=1)
+    websocket_keep_alive_seconds: float = Field(default=15.0, gt=0)
 
     @cached_property
     def is_sqlite(self) -> bool:

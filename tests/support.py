@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx2
 from aiosmtpd.controller import Controller
-from starlette.testclient import TestClient
 
 WAIT = 10.0  # seconds: a generous upper bound, never a sleep
 
@@ -109,6 +108,27 @@ class LogWatch(logging.Handler):
             self.seen.set()
 
 
+class LogCounter(logging.Handler):
+    """Counts log lines that match, and lets a test wait until there are enough."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(level=logging.DEBUG)
+        self._pattern = re.compile(pattern)
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._pattern.search(record.getMessage()):
+            with self._changed:
+                self._count += 1
+                self._changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float = WAIT) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._count >= count, timeout):
+                raise AssertionError(f"saw {self._count} lines, waited for {count}")
+
+
 @dataclass
 class GraphQLError:
     code: str
@@ -118,7 +138,7 @@ class GraphQLError:
 class Api:
     """GraphQL over HTTP against the real app."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: httpx2.Client) -> None:
         self.client = client
 
     def post(

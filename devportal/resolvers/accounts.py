@@ -21,7 +21,7 @@ from devportal.errors import (
     InvalidToken,
     NotFound,
 )
-from devportal.events import DeveloperStatusChanged
+from devportal.events import DeveloperStatusChanged, SessionsEnded
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
 from devportal.models import (
@@ -156,25 +156,34 @@ async def admin_log_in(
 
 
 async def log_out(*, session: AsyncSession, token: str) -> None:
+    digest = token_digest(token)
     await execute_update(
-        session, sa.delete(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))
+        session, sa.delete(AuthSession).where(col(AuthSession.token_hash) == digest)
     )
+    queue_event(session, SessionsEnded(token_digest=digest))
 
 
-async def authenticate(*, session: AsyncSession, token: str) -> Account | None:
-    """The account behind a bearer token, or None if it is unknown, expired or disabled."""
-    auth = await session.scalar(
-        sa.select(AuthSession).where(col(AuthSession.token_hash) == token_digest(token))
-    )
+@dataclass(frozen=True)
+class Authenticated:
+    account: Account
+    expires_at: datetime
+    token_digest: str
+
+
+async def authenticate(*, session: AsyncSession, token: str) -> Authenticated | None:
+    """Who holds a bearer token, or None if it is unknown, expired or disabled."""
+    digest = token_digest(token)
+    auth = await session.scalar(sa.select(AuthSession).where(col(AuthSession.token_hash) == digest))
     if auth is None or auth.expires_at <= utcnow():
         return None
+    account: Account | None = None
     if auth.admin_id is not None:
-        return await session.get(Admin, auth.admin_id)
-    if auth.developer_id is not None:
+        account = await session.get(Admin, auth.admin_id)
+    elif auth.developer_id is not None:
         developer = await session.get(Developer, auth.developer_id)
         if developer is not None and developer.status == DeveloperStatus.APPROVED:
-            return developer
-    return None
+            account = developer
+    return Authenticated(account, auth.expires_at, digest) if account else None
 
 
 def _login_email(email: str) -> str:
@@ -388,6 +397,7 @@ async def _end_sessions(session: AsyncSession, developer: Developer) -> None:
     await execute_update(
         session, sa.delete(AuthSession).where(col(AuthSession.developer_id) == developer.id)
     )
+    queue_event(session, SessionsEnded(developer_id=developer.id))
 
 
 async def _issue_email_token(

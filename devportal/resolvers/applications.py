@@ -85,7 +85,7 @@ async def delete_application(
         sa.select(Registration).where(col(Registration.application_id) == application_id)
     )
     for registration in registrations:
-        queue_event(session, registration_event("UNREGISTERED", registration, developer.id))
+        queue_event(session, registration_event("UNREGISTERED", registration, application))
     await execute_update(
         session, sa.delete(Application).where(col(Application.id) == application.id)
     )
@@ -138,18 +138,23 @@ async def owned_application(
 
 
 def registration_event(
-    kind: str, registration: Registration, developer_id: int | None
+    kind: str, registration: Registration, application: Application
 ) -> RegistrationChanged:
     assert registration.id is not None
-    assert developer_id is not None
+    assert application.id is not None
     return RegistrationChanged(
         kind=kind,
         registration_id=registration.id,
-        application_id=registration.application_id,
         service_version_id=registration.service_version_id,
-        developer_id=developer_id,
         status=registration.status.value,
         created_at=registration.created_at,
         updated_at=registration.updated_at,
         at=utcnow(),
+        application_id=application.id,
+        developer_id=application.developer_id,
+        application_name=application.name,
+        application_reference_id=application.reference_id,
+        application_description=application.description,
+        application_created_at=application.created_at,
+        application_updated_at=application.updated_at,
     )

@@ -56,7 +56,7 @@ async def register_application(
             "This application is registered for this version already; a rejected "
             "registration must be unregistered before asking again."
         ) from None
-    queue_event(session, registration_event("CREATED", registration, developer.id))
+    queue_event(session, registration_event("CREATED", registration, application))
     if status == RegistrationStatus.PENDING:
         await _mail_admins(session, settings, application, service, version)
     return registration
@@ -68,8 +68,8 @@ async def unregister_application(
     registration = await session.get(Registration, registration_id)
     if registration is None:
         raise NotFound("No such registration.")
-    await owned_application(session, developer, registration.application_id)
-    await _delete(session, registration, "UNREGISTERED", developer.id)
+    application = await owned_application(session, developer, registration.application_id)
+    await _delete(session, registration, "UNREGISTERED", application)
 
 
 async def approve_registration(
@@ -104,7 +104,7 @@ async def delete_registration(*, session: AsyncSession, admin: Admin, registrati
         raise NotFound("No such registration.")
     application = await session.get(Application, registration.application_id)
     assert application is not None
-    await _delete(session, registration, "DELETED", application.developer_id)
+    await _delete(session, registration, "DELETED", application)
 
 
 async def list_registrations(
@@ -161,7 +161,7 @@ async def _decide(
     developer = await session.get(Developer, application.developer_id)
     assert service is not None
     assert developer is not None
-    queue_event(session, registration_event(target.value, registration, developer.id))
+    queue_event(session, registration_event(target.value, registration, application))
     mail = templates.registration_decision(
         full_name=developer.full_name,
         application=application.name,
@@ -175,14 +175,14 @@ async def _decide(
 
 
 async def _delete(
-    session: AsyncSession, registration: Registration, kind: str, developer_id: int | None
+    session: AsyncSession, registration: Registration, kind: str, application: Application
 ) -> None:
     deleted = await execute_update(
         session, sa.delete(Registration).where(col(Registration.id) == registration.id)
     )
     if not deleted:
         raise NotFound("No such registration.")
-    queue_event(session, registration_event(kind, registration, developer_id))
+    queue_event(session, registration_event(kind, registration, application))
 
 
 async def _published_version(

@@ -1,17 +1,29 @@
-"""The typed per-request context, and the Strawberry view that builds it."""
+"""The typed context, and the Strawberry view that builds it and authenticates callers.
+
+One ``Context`` serves a whole HTTP request or a whole WebSocket connection;
+what must not be shared between the operations of a connection (the read
+session and the DataLoaders' caches) lives in an ``OperationScope`` that
+``OperationScopes`` opens for each operation, in a ContextVar: every operation
+runs in its own task.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.unset import UnsetType
 
 from devportal.db import Database
 from devportal.errors import Forbidden, Unauthenticated
@@ -22,19 +34,48 @@ from devportal.settings import Settings
 
 
 @dataclass
+class OperationScope:
+    session: AsyncSession
+    loaders: Loaders
+
+    @classmethod
+    def open(cls, db: Database) -> OperationScope:
+        session = db.session()
+        return cls(session=session, loaders=make_loaders(session))
+
+
+_scope: ContextVar[OperationScope | None] = ContextVar("devportal_operation", default=None)
+
+
+@dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     settings: Settings
     db: Database
-    session: AsyncSession
-    """For reads; mutations write through ``db.transaction()``. Closed after each operation."""
-    account: Admin | Developer | None = None
+    auth: accounts.Authenticated | None = None
     token: str | None = None
-    loaders: Loaders = field(init=False)
+    connection_params: dict[str, Any] | None = field(default=None)
 
-    def __post_init__(self) -> None:
-        self.loaders = make_loaders(self.session)
+    @property
+    def account(self) -> Admin | Developer | None:
+        return self.auth.account if self.auth else None
+
+    @property
+    def session(self) -> AsyncSession:
+        """This operation's session for reads; mutations write through ``transaction()``."""
+        return self._scope().session
+
+    @property
+    def loaders(self) -> Loaders:
+        return self._scope().loaders
+
+    def _scope(self) -> OperationScope:
+        scope = _scope.get()
+        if scope is None:
+            scope = OperationScope.open(self.db)
+            _scope.set(scope)
+        return scope
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -45,8 +86,10 @@ class Context:
 
     async def reset(self) -> None:
         """Forget what this operation read: release the connection, empty the loaders."""
-        await self.session.close()
-        self.loaders = make_loaders(self.session)
+        scope = _scope.get()
+        if scope is not None:
+            await scope.session.close()
+        _scope.set(OperationScope.open(self.db))
 
     @property
     def admin(self) -> Admin:
@@ -70,8 +113,25 @@ class Context:
 Info = StrawberryInfo[Context, None]
 
 
+class OperationScopes(SchemaExtension):
+    """A fresh read session and DataLoaders for each operation, closed when it ends.
+
+    A subscription's operation lasts as long as the subscription; its resolver
+    resets the scope after each event, so no connection is held in between.
+    """
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            _scope.set(OperationScope.open(context.db))
+        yield
+        scope = _scope.get()
+        if scope is not None:
+            await scope.session.close()
+
+
 def bearer_token(value: object) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header value, if it is one."""
+    """The token of an ``Authorization: Bearer <token>`` value, if it is one."""
     if not isinstance(value, str):
         return None
     scheme, _, token = value.partition(" ")
@@ -80,14 +140,15 @@ def bearer_token(value: object) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *, settings: Settings, db: Database, **kwargs: object) -> None:
+    def __init__(self, *, settings: Settings, db: Database) -> None:
         from devportal.schema import build_schema
 
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-            **kwargs,  # type: ignore[arg-type]
+            keep_alive=True,
+            keep_alive_interval=settings.websocket_keep_alive_seconds,
         )
         self.settings = settings
         self.db = db
@@ -95,21 +156,22 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        context = Context(
-            request=request,
-            response=response,
-            settings=self.settings,
-            db=self.db,
-            session=self.db.session(),
-        )
+        context = Context(request=request, response=response, settings=self.settings, db=self.db)
         if isinstance(request, Request):
-            await self.authenticate(context, request.headers.get("authorization"))
+            await self._authenticate(context, request.headers.get("authorization"))
         return context
 
-    async def authenticate(self, context: Context, header: object) -> None:
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Subscriptions need a log-in: the token comes in the connection_init payload."""
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        await self._authenticate(context, header)
+        if context.auth is None:
+            raise ConnectionRejectionError({"message": "Unauthorized"})
+        return await super().on_ws_connect(context)
+
+    async def _authenticate(self, context: Context, header: object) -> None:
         context.token = bearer_token(header)
         if context.token is not None:
-            context.account = await accounts.authenticate(
-                session=context.session, token=context.token
-            )
-            await context.session.close()
+            async with self.db.session() as session:
+                context.auth = await accounts.authenticate(session=session, token=context.token)

@@ -35,10 +35,12 @@ class Registration(relay.Node):
     updated_at: datetime = strawberry.field(description="When it last changed.")
     application_id: strawberry.Private[int]
     service_version_id: strawberry.Private[int]
+    application_as_it_was: strawberry.Private[models.Application | None] = None
 
     @strawberry.field(description="The application asking for access.")
     async def application(self, info: Info) -> Application:
         row = await info.context.loaders.application.load(self.application_id)
+        row = row or self.application_as_it_was  # an event about a deleted application
         assert row is not None
         return Application.from_row(row)
 

@@ -1,0 +1,110 @@
+"""Live updates: which events a subscriber may see, for as long as their session lasts.
+
+A subscription ends (with UNAUTHENTICATED) when its session expires, is
+logged out, or its developer is revoked or resets their password; and (with
+RATE_LIMITED) when the subscriber falls too far behind to keep up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from devportal.errors import NotFound, RateLimited, Unauthenticated
+from devportal.events import (
+    DeveloperStatusChanged,
+    Event,
+    InProcessBus,
+    RegistrationChanged,
+    SessionsEnded,
+    SubscriberOverflow,
+)
+from devportal.models import Admin, Application, Developer
+from devportal.models.base import utcnow
+from devportal.resolvers.accounts import Authenticated
+from devportal.resolvers.applications import owned_application
+
+log = logging.getLogger("devportal.live")
+
+
+async def registration_events(
+    *,
+    session: AsyncSession,
+    bus: InProcessBus,
+    viewer: Authenticated,
+    application_id: int | None,
+    on_overflow: Callable[[], None] | None = None,
+) -> AsyncIterator[RegistrationChanged]:
+    """Developers: their own applications' registrations (optionally one). Admins: all."""
+    if application_id is not None:
+        await _check_application(session, viewer, application_id)
+    account = viewer.account
+    async for event in _while_signed_in(bus, viewer, on_overflow):
+        if not isinstance(event, RegistrationChanged):
+            continue
+        if isinstance(account, Developer) and event.developer_id != account.id:
+            continue
+        if application_id is not None and event.application_id != application_id:
+            continue
+        yield event
+
+
+async def developer_status_changes(
+    *,
+    bus: InProcessBus,
+    viewer: Authenticated,
+    admin: Admin,
+    on_overflow: Callable[[], None] | None = None,
+) -> AsyncIterator[DeveloperStatusChanged]:
+    """Admins: every developer whose status changes, new sign-ups waiting for approval too."""
+    async for event in _while_signed_in(bus, viewer, on_overflow):
+        if isinstance(event, DeveloperStatusChanged):
+            yield event
+
+
+async def _check_application(
+    session: AsyncSession, viewer: Authenticated, application_id: int
+) -> None:
+    if isinstance(viewer.account, Developer):
+        await owned_application(session, viewer.account, application_id)
+    elif await session.get(Application, application_id) is None:
+        raise NotFound("No such application.")
+
+
+async def _while_signed_in(
+    bus: InProcessBus, viewer: Authenticated, on_overflow: Callable[[], None] | None
+) -> AsyncIterator[Event]:
+    async with bus.subscribe(on_overflow) as subscription:
+        log.debug(
+            "subscriber joined: %s %s (%d listening)",
+            type(viewer.account).__name__.lower(),
+            viewer.account.id,
+            bus.subscriber_count,
+        )
+        while True:
+            remaining = (viewer.expires_at - utcnow()).total_seconds()
+            if remaining <= 0:
+                raise Unauthenticated("Your session has expired; log in again.")
+            try:
+                async with asyncio.timeout(remaining):
+                    event = await subscription.next()
+            except TimeoutError:
+                continue
+            except SubscriberOverflow:
+                raise RateLimited(
+                    "Too many undelivered events: this subscription was dropped. Subscribe again."
+                ) from None
+            if _ends_session(event, viewer):
+                raise Unauthenticated("Your session has ended; log in again.")
+            yield event
+
+
+def _ends_session(event: Event, viewer: Authenticated) -> bool:
+    if not isinstance(event, SessionsEnded):
+        return False
+    if event.token_digest is not None:
+        return event.token_digest == viewer.token_digest
+    return isinstance(viewer.account, Developer) and event.developer_id == viewer.account.id
