@@ -21,7 +21,7 @@ from devportal.settings import Settings
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def logging_config() -> dict[str, Any]:
+def logging_config(level: str = "INFO") -> dict[str, Any]:
     """Uvicorn's own logging plus ours; uvicorn applies it in every worker process."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["devportal"] = {"format": LOG_FORMAT}
@@ -31,7 +31,7 @@ def logging_config() -> dict[str, Any]:
         "stream": "ext://sys.stderr",
     }
     for name in ("devportal", "alembic"):
-        config["loggers"][name] = {"handlers": ["devportal"], "level": "INFO", "propagate": False}
+        config["loggers"][name] = {"handlers": ["devportal"], "level": level, "propagate": False}
     return config
 
 
@@ -44,8 +44,9 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_config=logging_config(),
+        log_config=logging_config(settings.log_level.upper()),
         proxy_headers=True,
+        ws="websockets-sansio",
     )
     return 0
 
@@ -59,24 +60,28 @@ def create_admin(args: argparse.Namespace) -> int:
     from devportal.db import Database
     from devportal.resolvers import accounts
 
-    password = os.environ.get("DEVPORTAL_ADMIN_PASSWORD") or _prompt_password()
-    settings = Settings()
-    migrate.upgrade(settings.database_url)
-
-    async def _create() -> None:
-        db = Database(settings.database_url)
+    async def _create(database_url: str, email: str, password: str) -> None:
+        db = Database(database_url)
         try:
             async with db.transaction() as session:
-                await accounts.create_admin(session=session, email=args.email, password=password)
+                await accounts.create_admin(session=session, email=email, password=password)
         finally:
             await db.dispose()
 
     try:
-        asyncio.run(_create())
+        # Refuse bad input before touching the database (the email before the prompt).
+        email = accounts.normalize_email(args.email)
+        password = os.environ.get("DEVPORTAL_ADMIN_PASSWORD") or _prompt_password()
+        accounts.check_password(password)
+        settings = Settings()
+        # A one-shot command: its answer is one line, not Alembic's progress report.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        migrate.upgrade(settings.database_url)
+        asyncio.run(_create(settings.database_url, email, password))
     except DomainError as error:
         print(f"devportal create-admin: {error.message}", file=sys.stderr)
         return 1
-    print(f"Admin {args.email} created.")
+    print(f"Admin {email} created.")
     return 0
 
 

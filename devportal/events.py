@@ -175,6 +175,7 @@ class PostgresBus(InProcessBus):
 
     RECONNECT_MAX_SECONDS = 30.0
     HEALTH_CHECK_SECONDS = 30.0
+    START_WAIT_SECONDS = 10.0
 
     def __init__(self, database_url: str, max_queued: int = 100) -> None:
         super().__init__(max_queued)
@@ -194,7 +195,12 @@ class PostgresBus(InProcessBus):
         """Nothing: this process hears its own notifications through LISTEN like the others."""
 
     async def start(self) -> None:
+        """Start listening; wait (a little) for it, so a fresh server misses no event."""
         self._task = asyncio.create_task(self._listen_forever(), name="devportal-event-listener")
+        try:
+            await asyncio.wait_for(self.listening.wait(), timeout=self.START_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("event listener: not connected yet; live updates wait for PostgreSQL")
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -37,11 +37,15 @@ CONTRACT_CODES = frozenset(
     }
 )
 INTERNAL_MESSAGE = "Internal server error."
-# What Strawberry's QueryDepthLimiter, MaxAliasesLimiter and MaxTokensLimiter say.
+# What Strawberry's QueryDepthLimiter, MaxAliasesLimiter and MaxTokensLimiter say, and
+# graphql-core when a document nests too deeply to parse or costs too much to validate
+# (not "Too many validation errors, ... Validation aborted.", which is bad input).
 _LIMIT_MESSAGES = re.compile(
     r"exceeds maximum operation depth of \d+"
     r"|^\d+ aliases found\. Allowed: \d+"
     r"|Document contains more than \d+ tokens"
+    r"|Document is nested too deeply"
+    r"|^Validation aborted\.$"
 )
 
 
@@ -100,7 +104,12 @@ class ContractErrors(SchemaExtension):
     """Rewrites every error of a result into the contract's shape, after it was logged."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # ParserCache parses in a hook, so a syntax error (the token limit too) leaves
+            # the operation as an exception, which Strawberry answers as it is.
+            raise to_contract(error) from None
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [to_contract(error) for error in result.errors]
