@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -68,7 +69,8 @@ class ServerProcess:
             stdout=subprocess.DEVNULL,
             text=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         self.wait_for_line("Application startup complete")
 
     def _read(self) -> None:
@@ -90,9 +92,14 @@ class ServerProcess:
             if wanted.search(line):
                 return line
 
-    def stop(self) -> int:
+    def stop(self) -> None:
+        """SIGTERM, then a clean exit (uvicorn re-raises the signal once shut down)."""
         self._process.terminate()
-        return self._process.wait(WAIT)
+        code = self._process.wait(WAIT)
+        self._reader.join(WAIT)
+        assert self._process.stderr is not None
+        self._process.stderr.close()
+        assert code in (0, -signal.SIGTERM), "".join(self.log)
 
 
 class GraphQLWebSocket:
@@ -115,7 +122,7 @@ class GraphQLWebSocket:
                 return message
 
     def acknowledged(self) -> bool:
-        return self.receive()["type"] == "connection_ack"
+        return bool(self.receive()["type"] == "connection_ack")
 
     def subscribe(self, query: str, variables: dict[str, Any] | None = None, id: str = "1") -> None:
         kind = "subscribe" if self.protocol == TRANSPORT_WS else "start"

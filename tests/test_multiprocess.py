@@ -1,0 +1,78 @@
+"""Two server processes on one PostgreSQL database behave as one portal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
+from tests.flows import Catalog, Portal
+from tests.servers import ServerProcess, graphql_websocket
+from tests.support import Api, SmtpServer
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)"),
+]
+
+EVENTS = """
+subscription($app: ID) { registrationEvents(applicationId: $app) { kind registration { status } } }
+"""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def two_servers(
+    database_url: str, smtp: SmtpServer
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    env = {
+        "DEVPORTAL_DATABASE_URL": database_url,
+        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "DEVPORTAL_PUBLIC_URL": "http://portal.test",
+        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "DEVPORTAL_LOG_LEVEL": "DEBUG",
+    }
+    a = ServerProcess(env, cwd=ROOT)
+    try:
+        b = ServerProcess(env, cwd=ROOT)
+        try:
+            yield a, b
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+def test_an_approval_on_one_process_reaches_subscribers_and_the_gateway_on_another(
+    two_servers: tuple[ServerProcess, ServerProcess], smtp: SmtpServer
+) -> None:
+    a, b = two_servers
+    with httpx2.Client(base_url=b.url) as on_b, httpx2.Client(base_url=a.url) as on_a:
+        portal = Portal(
+            Api(on_b), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        )
+        catalog = Catalog(portal)
+        version = catalog.service()
+        dev = portal.developer("ada@example.com")
+        app_id = catalog.application(dev.token)
+        registration = catalog.register(dev.token, app_id, version)
+        key = catalog.key(dev.token, app_id)
+        verify = "/gateway/verify/weather/v1"
+
+        with graphql_websocket(a.url, dev.token) as feed:
+            assert feed.acknowledged()
+            feed.subscribe(EVENTS, {"app": app_id})
+            a.wait_for_line("subscriber joined")
+            catalog.decide("approveRegistration", registration["id"])
+            event = feed.next_payload()["data"]["registrationEvents"]
+            assert event == {"kind": "APPROVED", "registration": {"status": "APPROVED"}}
+
+        assert on_a.get(verify, headers={"apikey": key.key}).status_code == 200
+        catalog.decide("rejectRegistration", registration["id"])
+        denied = on_a.get(verify, headers={"apikey": key.key})
+        assert denied.status_code == 403
+        assert denied.json() == {"message": "You cannot consume this service"}
