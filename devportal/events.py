@@ -36,9 +36,15 @@ CHANNEL = "devportal_events"
 
 @dataclass(frozen=True)
 class DeveloperStatusChanged:
+    """A developer as they are after the change: subscribers need no query to show them."""
+
     developer_id: int
     status: str
     at: datetime
+    email: str = ""
+    full_name: str = ""
+    organization: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -389,7 +389,18 @@ async def _transition(
     if not changed:
         raise Conflict(f"This developer is {developer.status.value}; that cannot change so.")
     assert developer.id is not None
-    queue_event(session, DeveloperStatusChanged(developer.id, target.value, now))
+    queue_event(
+        session,
+        DeveloperStatusChanged(
+            developer_id=developer.id,
+            status=target.value,
+            at=now,
+            email=developer.email,
+            full_name=developer.full_name,
+            organization=developer.organization,
+            created_at=developer.created_at,
+        ),
+    )
     return developer
 
 

@@ -16,7 +16,7 @@ from strawberry import relay
 from devportal import models
 from devportal.events import RegistrationChanged
 from devportal.resolvers import live
-from devportal.schema.accounts import Developer
+from devportal.schema.accounts import Developer, DeveloperStatus
 from devportal.schema.context import Context, Info
 from devportal.schema.permissions import IsAdmin, IsAuthenticated
 from devportal.schema.registrations import Registration, RegistrationStatus
@@ -132,7 +132,11 @@ class Subscription:
             on_overflow=_drop_connection(context),
         )
         async for event in events:
-            row = await context.loaders.developer.load(event.developer_id)
-            if row is not None:
-                yield Developer.from_row(row)
-            await context.reset()
+            yield Developer(
+                id=event.developer_id,
+                email=event.email,
+                full_name=event.full_name,
+                organization=event.organization,
+                status=DeveloperStatus[event.status],
+                created_at=event.created_at or event.at,
+            )
