@@ -5,6 +5,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -29,6 +30,8 @@ class DevportalSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema, with the query limits and (with GraphiQL off) no introspection."""
+    introspection = [] if settings.graphiql else [DisableIntrospection]
     return DevportalSchema(
         query=Query,
         mutation=Mutation,
@@ -41,5 +44,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ValidationCache, maxsize=256),
             partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
             partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            *introspection,
         ],
     )
+
+
+def sdl() -> str:
+    """The schema in GraphQL SDL, as committed in schema.graphql at the repository root."""
+    return build_schema(Settings(graphiql=True)).as_str() + "\n"
