@@ -1,4 +1,4 @@
-"""The ``devportal`` command: serve, migrate, create-admin."""
+"""The ``devportal`` command: serve, migrate, create-admin, demo."""
 
 from __future__ import annotations
 
@@ -85,11 +85,45 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    from devportal import demo as demo_portal
+    from devportal.db import Database
+    from devportal.resolvers import accounts
+
+    async def _seed(settings: Settings, admin_password: str | None) -> demo_portal.DemoPortal:
+        db = Database(settings.database_url)
+        try:
+            return await demo_portal.seed(settings=settings, db=db, admin_password=admin_password)
+        finally:
+            await db.dispose()
+
+    try:
+        admin_password = os.environ.get("DEVPORTAL_ADMIN_PASSWORD") or None
+        if admin_password is not None:
+            accounts.check_password(admin_password)
+        settings = Settings()
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        migrate.upgrade(settings.database_url)
+        made = asyncio.run(_seed(settings, admin_password))
+    except DomainError as error:
+        print(f"devportal demo: {error.message}", file=sys.stderr)
+        return 1
+    print(made.summary())
+    return 0
+
+
 def _prompt_password() -> str:
     password = getpass.getpass("Password for the new admin (at least 12 characters): ")
     if getpass.getpass("Again: ") != password:
         raise SystemExit("devportal create-admin: the passwords differ.")
     return password
+
+
+def print_schema(args: argparse.Namespace) -> int:
+    from devportal.schema import sdl
+
+    sys.stdout.write(sdl())
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,6 +145,15 @@ def parser() -> argparse.ArgumentParser:
     )
     admin_cmd.add_argument("email")
     admin_cmd.set_defaults(run=create_admin)
+
+    demo_cmd = commands.add_parser(
+        "demo",
+        help="fill an empty database with a demo portal and print its log-ins "
+        "(admin password from DEVPORTAL_ADMIN_PASSWORD, or generated)",
+    )
+    demo_cmd.set_defaults(run=demo)
+    schema_cmd = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema_cmd.set_defaults(run=print_schema)
     return root
 
 

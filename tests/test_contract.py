@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +130,14 @@ def test_graphiql_and_introspection_can_be_switched_off(database_url: str) -> No
 
 def _app(database_url: str, *, graphiql: bool) -> Starlette:
     return create_app(Settings(database_url=database_url, graphiql=graphiql))
+
+
+def test_devportal_schema_prints_the_committed_sdl() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "devportal.cli", "schema"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert printed.stdout == COMMITTED.read_text()
