@@ -33,7 +33,7 @@ from devportal.models import (
     EmailTokenPurpose,
 )
 from devportal.models.base import utcnow
-from devportal.resolvers.common import optional_text, required_text
+from devportal.resolvers.common import Account, optional_text, required_text
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.portal import get_portal_settings
 from devportal.security import (
@@ -44,8 +44,6 @@ from devportal.security import (
     verify_password,
 )
 from devportal.settings import Settings
-
-Account = Admin | Developer
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024

@@ -81,15 +81,7 @@ async def _key_holder(
 ) -> tuple[Consumer, DeveloperStatus, datetime | None] | None:
     row = (
         await session.execute(
-            sa.select(
-                col(Credential.id),
-                col(Credential.last_used_at),
-                col(Application.id),
-                col(Application.reference_id),
-                col(Developer.id),
-                col(Developer.email),
-                col(Developer.status),
-            )
+            sa.select(Credential, Application, Developer)
             .join(Application, col(Application.id) == col(Credential.application_id))
             .join(Developer, col(Developer.id) == col(Application.developer_id))
             .where(col(Credential.key_hash) == token_digest(key))
@@ -97,12 +89,14 @@ async def _key_holder(
     ).one_or_none()
     if row is None:
         return None
-    credential_id, last_used_at, app_id, reference_id, developer_id, email, status = row
-    # Primary keys of stored rows: never None.
+    credential, application, developer = row
+    assert credential.id is not None
+    assert application.id is not None
+    assert developer.id is not None
     consumer = Consumer(
-        int(credential_id or 0), int(app_id or 0), reference_id, int(developer_id or 0), email
+        credential.id, application.id, application.reference_id, developer.id, developer.email
     )
-    return consumer, status, last_used_at
+    return consumer, developer.status, credential.last_used_at
 
 
 async def _version_access(
