@@ -125,9 +125,7 @@ class Database:
         self.engine = create_engine(url)
         self.bus: InProcessBus = bus_for(url, subscriber_queue)
         self.mail_queued = asyncio.Event()
-        self._reads = async_sessionmaker(
-            self.engine, class_=ReadSession, expire_on_commit=False
-        )
+        self._reads = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
         writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._writes = async_sessionmaker(writer, expire_on_commit=False)
 
