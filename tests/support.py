@@ -9,9 +9,11 @@ import queue
 import re
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 from aiosmtpd.controller import Controller
@@ -106,6 +108,28 @@ class LogWatch(logging.Handler):
         if self._pattern.search(record.getMessage()):
             self.records.append(record)
             self.seen.set()
+
+
+H = TypeVar("H", bound=logging.Handler)
+
+
+@contextmanager
+def attached(logger_name: str, handler: H) -> Iterator[H]:
+    """``handler`` on ``logger_name`` at every level, for the block's length."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def watching(logger_name: str, pattern: str = "") -> AbstractContextManager[LogWatch]:
+    """Collect the records of ``logger_name`` (and below) matching ``pattern``."""
+    return attached(logger_name, LogWatch(pattern))
 
 
 class LogCounter(logging.Handler):

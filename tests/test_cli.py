@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -25,7 +22,7 @@ from devportal.models import Admin
 from devportal.security import verify_password
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import ADMIN_LOG_IN
-from tests.support import WAIT, Api, LogWatch, free_port
+from tests.support import WAIT, Api, free_port, watching
 
 DEVPORTAL = Path(sys.executable).with_name("devportal")
 NEW_ADMIN_PASSWORD = "a long admin passphrase"
@@ -125,20 +122,6 @@ def test_create_admin_refuses_bad_input_clearly(
 
 
 # --- the bootstrap admin --------------------------------------------------------------------------
-
-
-@contextmanager
-def watching(logger_name: str, pattern: str) -> Iterator[LogWatch]:
-    logger = logging.getLogger(logger_name)
-    watch = LogWatch(pattern)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(watch)
-    try:
-        yield watch
-    finally:
-        logger.removeHandler(watch)
-        logger.setLevel(previous)
 
 
 def test_bootstrap_admin_is_created_at_start_up_once(database_url: str) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from devportal.schema.errors import INTERNAL_MESSAGE
 from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import ADMIN_LOG_IN, CONFIRM, LOG_IN, PASSWORD, SIGN_UP, Portal
-from tests.support import WAIT, Api, GraphQLError, LogWatch, free_port
+from tests.support import WAIT, Api, GraphQLError, free_port, watching
 
 RESET = """
 mutation($token: String!, $password: String!) { resetPassword(token: $token, password: $password) }
@@ -47,21 +45,6 @@ def refusal(
     assert set(error) <= {"message", "locations", "path", "extensions"}, error
     assert set(error["extensions"]) == {"code"}, error
     return GraphQLError(error["extensions"]["code"], error["message"])
-
-
-@contextmanager
-def watching(logger_name: str, pattern: str = "") -> Iterator[LogWatch]:
-    """Collect the records of ``logger_name`` (and below) matching ``pattern``, at any level."""
-    logger = logging.getLogger(logger_name)
-    watch = LogWatch(pattern)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(watch)
-    try:
-        yield watch
-    finally:
-        logger.removeHandler(watch)
-        logger.setLevel(previous)
 
 
 def database(client: TestClient) -> Database:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -23,7 +22,7 @@ from devportal.events import (
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.flows import DeveloperLogin
-from tests.support import LogCounter, SmtpServer
+from tests.support import LogCounter, SmtpServer, attached
 from tests.test_subscriptions import Live, serve
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -73,19 +72,11 @@ def test_events_cross_processes_unchanged() -> None:
 
 @pytest.fixture
 def events_log() -> Iterator[tuple[LogCounter, LogCounter]]:
-    logger = logging.getLogger("devportal.events")
-    listening, lost = (
-        LogCounter("listening on PostgreSQL"),
-        LogCounter("connection to PostgreSQL lost"),
-    )
-    previous = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(listening)
-    logger.addHandler(lost)
-    yield listening, lost
-    logger.removeHandler(listening)
-    logger.removeHandler(lost)
-    logger.setLevel(previous)
+    with (
+        attached("devportal.events", LogCounter("listening on PostgreSQL")) as listening,
+        attached("devportal.events", LogCounter("connection to PostgreSQL lost")) as lost,
+    ):
+        yield listening, lost
 
 
 @pytest.mark.postgres

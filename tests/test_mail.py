@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -18,28 +17,13 @@ from devportal.db import Database
 from devportal.models import MailStatus, OutboxMessage
 from tests.conftest import make_settings
 from tests.flows import CONFIRM, SIGN_UP
-from tests.support import WAIT, Api, LogWatch, SmtpServer, body, free_port, token_from
+from tests.support import WAIT, Api, SmtpServer, body, free_port, token_from, watching
 
 ADA = "ada@example.com"
 LINK = re.compile(r"https?://\S+")
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-@contextmanager
-def watching(logger_name: str, pattern: str = "") -> Iterator[LogWatch]:
-    """Collect the records of ``logger_name`` matching ``pattern``, at any level."""
-    logger = logging.getLogger(logger_name)
-    watch = LogWatch(pattern)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(watch)
-    try:
-        yield watch
-    finally:
-        logger.removeHandler(watch)
-        logger.setLevel(previous)
 
 
 async def _outbox(db: Database) -> list[OutboxMessage]:

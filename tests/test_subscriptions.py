@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import UNREGISTER, Catalog, Portal
 from tests.servers import LEGACY_WS, GraphQLWebSocket, graphql_websocket, threaded_server
-from tests.support import Api, LogCounter, SmtpServer
+from tests.support import Api, LogCounter, SmtpServer, attached
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
@@ -60,24 +59,16 @@ class Live:
 
 def serve(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
     app = create_app(settings)
-    live_logger = logging.getLogger("devportal.live")
-    joined = LogCounter("subscriber joined")
-    live_logger.addHandler(joined)
-    previous = live_logger.level
-    live_logger.setLevel(logging.DEBUG)
-    try:
-        with (
-            threaded_server(app) as url,
-            httpx2.Client(base_url=url) as client,
-            ExitStack() as connections,
-        ):
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
-            yield Live(url, portal, Catalog(portal), joined, settings, connections)
-    finally:
-        live_logger.removeHandler(joined)
-        live_logger.setLevel(previous)
+    with (
+        attached("devportal.live", LogCounter("subscriber joined")) as joined,
+        threaded_server(app) as url,
+        httpx2.Client(base_url=url) as client,
+        ExitStack() as connections,
+    ):
+        portal = Portal(
+            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        )
+        yield Live(url, portal, Catalog(portal), joined, settings, connections)
 
 
 @pytest.fixture
