@@ -20,7 +20,7 @@ from devportal.resolvers.portal import (
 from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsAuthenticated
-from devportal.schema.relay import Connection, node_pk, pk_or_none
+from devportal.schema.relay import Connection, node_pk, visible_nodes
 
 if TYPE_CHECKING:
     from devportal.schema.applications import Application
@@ -77,16 +77,13 @@ class Developer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Developer | None]:
-        found = []
-        for node_id in node_ids:
-            pk = pk_or_none(node_id)
-            row = None
-            if pk is not None:
-                row = await accounts.get_developer(
-                    session=info.context.session, viewer=info.context.account, developer_id=pk
-                )
-            found.append(cls.from_row(row) if row else None)
-        return found
+        return await visible_nodes(
+            node_ids,
+            lambda pk: accounts.get_developer(
+                session=info.context.session, viewer=info.context.account, developer_id=pk
+            ),
+            cls.from_row,
+        )
 
 
 @strawberry.type(description="An administrator of the portal.")
@@ -103,14 +100,11 @@ class Admin(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Admin | None]:
-        found = []
-        for node_id in node_ids:
-            pk = pk_or_none(node_id)
-            row = None
-            if pk is not None:
-                row = await accounts.get_admin(viewer=info.context.account, admin_id=pk)
-            found.append(cls.from_row(row) if row else None)
-        return found
+        return await visible_nodes(
+            node_ids,
+            lambda pk: accounts.get_admin(viewer=info.context.account, admin_id=pk),
+            cls.from_row,
+        )
 
 
 Account = Annotated[

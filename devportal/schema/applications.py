@@ -16,7 +16,7 @@ from devportal.schema.accounts import Developer
 from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAuthenticated, IsDeveloper
-from devportal.schema.relay import Connection, node_pk, pk_or_none
+from devportal.schema.relay import Connection, node_pk, visible_nodes
 
 if TYPE_CHECKING:
     from devportal.schema.registrations import Registration
@@ -71,13 +71,13 @@ class Application(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Application | None]:
-        found: list[Application | None] = []
-        for pk in map(pk_or_none, node_ids):
-            row = pk and await applications.visible_application(
+        return await visible_nodes(
+            node_ids,
+            lambda pk: applications.visible_application(
                 session=info.context.session, viewer=info.context.account, application_id=pk
-            )
-            found.append(cls.from_row(row) if row else None)
-        return found
+            ),
+            cls.from_row,
+        )
 
 
 @strawberry.type(description="An API key of an application.")
@@ -105,13 +105,13 @@ class Credential(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Credential | None]:
-        found: list[Credential | None] = []
-        for pk in map(pk_or_none, node_ids):
-            row = pk and await credentials.visible_credential(
+        return await visible_nodes(
+            node_ids,
+            lambda pk: credentials.visible_credential(
                 session=info.context.session, viewer=info.context.account, credential_id=pk
-            )
-            found.append(cls.from_row(row) if row else None)
-        return found
+            ),
+            cls.from_row,
+        )
 
 
 @strawberry.type(description="A key just generated.")

@@ -14,7 +14,7 @@ from devportal.resolvers import catalog
 from devportal.schema.arguments import After, First
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin
-from devportal.schema.relay import Connection, node_pk, pk_or_none
+from devportal.schema.relay import Connection, node_pk, visible_nodes
 
 
 @strawberry.enum(description="How consumers of a service version authenticate.")
@@ -53,13 +53,13 @@ class Service(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Service | None]:
-        found: list[Service | None] = []
-        for pk in map(pk_or_none, node_ids):
-            row = pk and await catalog.visible_service(
+        return await visible_nodes(
+            node_ids,
+            lambda pk: catalog.visible_service(
                 session=info.context.session, viewer=info.context.account, service_id=pk
-            )
-            found.append(cls.from_row(row) if row else None)
-        return found
+            ),
+            cls.from_row,
+        )
 
 
 @strawberry.type(description="One version of a service, e.g. v1; registrations are per version.")
@@ -97,13 +97,13 @@ class ServiceVersion(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ServiceVersion | None]:
-        found: list[ServiceVersion | None] = []
-        for pk in map(pk_or_none, node_ids):
-            row = pk and await catalog.visible_version(
+        return await visible_nodes(
+            node_ids,
+            lambda pk: catalog.visible_version(
                 session=info.context.session, viewer=info.context.account, version_id=pk
-            )
-            found.append(cls.from_row(row) if row else None)
-        return found
+            ),
+            cls.from_row,
+        )
 
 
 @strawberry.input(description="A service's catalog entry.")

@@ -17,7 +17,7 @@ from devportal.schema.arguments import After, First
 from devportal.schema.catalog import ServiceVersion, VersionId
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsDeveloper
-from devportal.schema.relay import Connection, node_pk, pk_or_none
+from devportal.schema.relay import Connection, node_pk, visible_nodes
 
 
 @strawberry.enum(description="Where a registration stands.")
@@ -66,13 +66,13 @@ class Registration(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Registration | None]:
-        found: list[Registration | None] = []
-        for pk in map(pk_or_none, node_ids):
-            row = pk and await registrations.visible_registration(
+        return await visible_nodes(
+            node_ids,
+            lambda pk: registrations.visible_registration(
                 session=info.context.session, viewer=info.context.account, registration_id=pk
-            )
-            found.append(cls.from_row(row) if row else None)
-        return found
+            ),
+            cls.from_row,
+        )
 
 
 RegistrationId = Annotated[

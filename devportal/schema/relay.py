@@ -1,6 +1,6 @@
 """Relay plumbing: connections built from a resolver's ``Page``, and global IDs."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -59,3 +59,19 @@ def pk_or_none(node_id: str) -> int | None:
         return int(node_id)
     except ValueError:
         return None
+
+
+RowT = TypeVar("RowT")
+
+
+async def visible_nodes(
+    node_ids: Iterable[str],
+    fetch: Callable[[int], Awaitable[RowT | None]],
+    convert: Callable[[RowT], NodeT],
+) -> list[NodeT | None]:
+    """For ``node``: each ID's object if the viewer may see it (``fetch`` decides), else None."""
+    found: list[NodeT | None] = []
+    for pk in map(pk_or_none, node_ids):
+        row = await fetch(pk) if pk is not None else None
+        found.append(convert(row) if row is not None else None)
+    return found
