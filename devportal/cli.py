@@ -47,6 +47,10 @@ def serve(args: argparse.Namespace) -> int:
         log_config=logging_config(settings.log_level.upper()),
         proxy_headers=True,
         ws="websockets-sansio",
+        # Ping frames keep both subscription protocols alive and drop dead peers;
+        # graphql-ws also gets its own "ka" messages from Strawberry.
+        ws_ping_interval=settings.websocket_keep_alive_seconds,
+        ws_ping_timeout=settings.websocket_keep_alive_seconds,
     )
     return 0
 
