@@ -1,16 +1,16 @@
 """The gateway's question, asked on every API call: may this key consume this version?
 
-Two indexed queries and no cache, so a change (approve, reject, revoke,
+One indexed query and no cache, so a change (approve, reject, revoke,
 unregister, delete, disable) holds from the next call on, in every process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from devportal.db import Database, execute_update
@@ -58,67 +58,71 @@ async def verify(
     if not key:
         return NO_KEY
     async with db.session() as session:
-        holder = await _key_holder(session, key)
-        if holder is None:
-            return BAD_KEY
-        consumer, developer_status, last_used_at = holder
-        version = await _version_access(session, service_slug, version_name, consumer)
-    if version is None:
-        return UNKNOWN
-    registration_enabled, registration_status = version
-    allowed = (
-        developer_status == DeveloperStatus.APPROVED
-        and registration_enabled
-        and registration_status == RegistrationStatus.APPROVED
-    )
-    if last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION:
-        await _touch(db, consumer.credential_id)
-    return Decision(200, "OK", consumer) if allowed else DENIED
-
-
-async def _key_holder(
-    session: AsyncSession, key: str
-) -> tuple[Consumer, DeveloperStatus, datetime | None] | None:
-    row = (
-        await session.execute(
-            sa.select(Credential, Application, Developer)
-            .join(Application, col(Application.id) == col(Credential.application_id))
-            .join(Developer, col(Developer.id) == col(Application.developer_id))
-            .where(col(Credential.key_hash) == token_digest(key))
-        )
-    ).one_or_none()
+        parameters = {"key_hash": token_digest(key), "slug": service_slug, "version": version_name}
+        row = (await session.execute(_ACCESS, parameters)).one_or_none()
     if row is None:
-        return None
-    credential, application, developer = row
+        return BAD_KEY
+    credential, application, developer, version_id, registration_enabled, registration = row
+    if version_id is None:
+        return UNKNOWN
     assert credential.id is not None
     assert application.id is not None
     assert developer.id is not None
+    if (
+        credential.last_used_at is None
+        or utcnow() - credential.last_used_at >= LAST_USED_RESOLUTION
+    ):
+        await _touch(db, credential.id)
+    allowed = (
+        developer.status == DeveloperStatus.APPROVED
+        and registration_enabled
+        and registration == RegistrationStatus.APPROVED
+    )
+    if not allowed:
+        return DENIED
     consumer = Consumer(
         credential.id, application.id, application.reference_id, developer.id, developer.email
     )
-    return consumer, developer.status, credential.last_used_at
+    return Decision(200, "OK", consumer)
 
 
-async def _version_access(
-    session: AsyncSession, service_slug: str, version_name: str, consumer: Consumer
-) -> tuple[bool, RegistrationStatus | None] | None:
-    row = (
-        await session.execute(
-            sa.select(col(ServiceVersion.app_registration_enabled), col(Registration.status))
-            .join(Service, col(Service.id) == col(ServiceVersion.service_id))
-            .outerjoin(
-                Registration,
-                sa.and_(
-                    col(Registration.service_version_id) == col(ServiceVersion.id),
-                    col(Registration.application_id) == consumer.application_id,
-                ),
-            )
-            .where(col(Service.slug) == service_slug, col(ServiceVersion.name) == version_name)
+def _access_statement() -> sa.Select[Any]:
+    """One query: the key's holder, and (if the version exists) its registration for it.
+
+    No row: the key is unknown. A row without a version: the service or version is.
+    Built once, with bound parameters: constructing it per call was a quarter of the
+    check's time.
+    """
+    version = (
+        sa.select(
+            col(ServiceVersion.id).label("id"),
+            col(ServiceVersion.app_registration_enabled).label("enabled"),
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    return bool(row[0]), row[1]
+        .join(Service, col(Service.id) == col(ServiceVersion.service_id))
+        .where(
+            col(Service.slug) == sa.bindparam("slug"),
+            col(ServiceVersion.name) == sa.bindparam("version"),
+        )
+        .subquery()
+    )
+    return (
+        sa.select(Credential, Application, Developer, version.c.id, version.c.enabled)
+        .add_columns(col(Registration.status))
+        .join(Application, col(Application.id) == col(Credential.application_id))
+        .join(Developer, col(Developer.id) == col(Application.developer_id))
+        .outerjoin(version, sa.true())
+        .outerjoin(
+            Registration,
+            sa.and_(
+                col(Registration.service_version_id) == version.c.id,
+                col(Registration.application_id) == col(Application.id),
+            ),
+        )
+        .where(col(Credential.key_hash) == sa.bindparam("key_hash"))
+    )
+
+
+_ACCESS = _access_statement()
 
 
 async def _touch(db: Database, credential_id: int) -> None:
