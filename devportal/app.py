@@ -16,6 +16,7 @@ from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
 from devportal.gateway import gateway_route
 from devportal.mailer.delivery import MailWorker
+from devportal.pages import page_routes
 from devportal.schema.context import GraphQLView
 from devportal.settings import Settings
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             gateway_route(db),
+            *page_routes(db),
         ],
         lifespan=lifespan,
     )

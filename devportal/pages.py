@@ -1,0 +1,90 @@
+"""The two pages a mailed link opens when no frontend is in front: confirm an
+email address, choose a new password.
+
+A GET only shows a form: mail scanners fetch links, and must not spend a
+one-time token. The form's POST does the work, through the same resolvers as
+the ``confirmEmail`` and ``resetPassword`` mutations.
+"""
+
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from devportal.db import Database
+from devportal.errors import DomainError
+from devportal.resolvers import accounts
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{title}</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}
+input,button{{font:inherit;padding:.4rem .6rem}}</style></head>
+<body><h1>{title}</h1>{body}</body></html>"""
+
+_CONFIRM_FORM = """<p>Confirm the email address of your developer account.</p>
+<form method="post"><input type="hidden" name="token" value="{token}">
+<button type="submit">Confirm my email address</button></form>"""
+
+_RESET_FORM = """{error}<form method="post"><input type="hidden" name="token" value="{token}">
+<p><label>New password (at least 12 characters)<br>
+<input type="password" name="password" minlength="12" required autocomplete="new-password">
+</label></p><button type="submit">Set my new password</button></form>"""
+
+_CONFIRMED = {
+    "PENDING": "Thank you: your email address is confirmed. An administrator will "
+    "review your account; you will get an email when it is approved.",
+    "APPROVED": "Thank you: your email address is confirmed, and your account is ready. "
+    "You can log in now.",
+}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+    return HTMLResponse(_PAGE.format(title=title, body=body), status_code=status, headers=headers)
+
+
+def _message(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def page_routes(db: Database) -> list[Route]:
+    async def confirm_email(request: Request) -> HTMLResponse:
+        title = "Confirm your email address"
+        if request.method == "GET":
+            token = escape(request.query_params.get("token", ""))
+            return _page(title, _CONFIRM_FORM.format(token=token))
+        form = await request.form()
+        try:
+            async with db.transaction() as session:
+                developer = await accounts.confirm_email(
+                    session=session, token=str(form.get("token", ""))
+                )
+        except DomainError as error:
+            return _page(title, _message(error.message), status=400)
+        return _page(title, _message(_CONFIRMED[developer.status.value]))
+
+    async def reset_password(request: Request) -> HTMLResponse:
+        title = "Choose a new password"
+        if request.method == "GET":
+            token = escape(request.query_params.get("token", ""))
+            return _page(title, _RESET_FORM.format(token=token, error=""))
+        form = await request.form()
+        token = str(form.get("token", ""))
+        try:
+            async with db.transaction() as session:
+                await accounts.reset_password(
+                    session=session, token=token, password=str(form.get("password", ""))
+                )
+        except DomainError as error:
+            body = _RESET_FORM.format(token=escape(token), error=_message(error.message))
+            return _page(title, body, status=400)
+        return _page(title, _message("Your password is changed. Log in with the new one."))
+
+    return [
+        Route("/confirm-email", confirm_email, methods=["GET", "POST"]),
+        Route("/reset-password", reset_password, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,56 @@
+"""The pages a mailed link opens: confirm an address, choose a new password."""
+
+from __future__ import annotations
+
+from tests.flows import ASK_RESET_PASSWORD, LOG_IN, ME, PASSWORD, Portal
+from tests.support import body, token_from
+
+
+def test_the_confirmation_link_shows_a_form_and_confirms_on_submit(portal: Portal) -> None:
+    client = portal.api.client
+    portal.sign_up("ada@example.com")
+    mail = portal.inbox.wait_for("ada@example.com", "Confirm your email")
+    token = token_from(mail)
+    link = f"/confirm-email?token={token}"
+    assert f"http://portal.test{link}" in body(mail)
+
+    shown = client.get(link)
+    assert shown.status_code == 200
+    assert f'value="{token}"' in shown.text
+    # Opening the link (as a mail scanner does) spends nothing.
+    refused = portal.api.error(LOG_IN, {"email": "ada@example.com", "password": PASSWORD})
+    assert refused.code == "EMAIL_NOT_CONFIRMED"
+
+    confirmed = client.post("/confirm-email", data={"token": token})
+    assert confirmed.status_code == 200
+    assert "An administrator will review your account" in confirmed.text
+    pending = portal.api.error(LOG_IN, {"email": "ada@example.com", "password": PASSWORD})
+    assert pending.code == "ACCOUNT_PENDING_APPROVAL"
+
+    again = client.post("/confirm-email", data={"token": token})
+    assert again.status_code == 400
+    assert "invalid or has expired" in again.text
+
+
+def test_the_reset_link_sets_a_new_password(portal: Portal) -> None:
+    client = portal.api.client
+    dev = portal.developer("ada@example.com")
+    portal.api.data(ASK_RESET_PASSWORD, {"email": dev.email})
+    token = token_from(portal.inbox.wait_for(dev.email, "Reset your password"))
+
+    assert 'type="password"' in client.get(f"/reset-password?token={token}").text
+    short = client.post("/reset-password", data={"token": token, "password": "short"})
+    assert short.status_code == 400
+    assert "at least 12 characters" in short.text
+    assert f'value="{token}"' in short.text  # the form is shown again, still usable
+
+    done = client.post("/reset-password", data={"token": token, "password": "a new passphrase!"})
+    assert done.status_code == 200
+    assert portal.api.data(ME, token=dev.token) == {"me": None}
+    assert portal.log_in(dev.email, "a new passphrase!")
+
+
+def test_the_pages_escape_what_they_are_given(portal: Portal) -> None:
+    page = portal.api.client.get('/confirm-email?token="><script>alert(1)</script>')
+    assert "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text
