@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             gateway_route(db),
-            *page_routes(db),
+            *page_routes(settings, db),
         ],
         lifespan=lifespan,
     )

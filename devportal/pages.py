@@ -15,6 +15,7 @@ from starlette.routing import Route
 from devportal.db import Database
 from devportal.errors import DomainError
 from devportal.resolvers import accounts
+from devportal.settings import Settings
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -34,6 +35,12 @@ _RESET_FORM = """{error}<form method="post"><input type="hidden" name="token" va
 <input type="password" name="password" minlength="12" required autocomplete="new-password">
 </label></p><button type="submit">Set my new password</button></form>"""
 
+_ASK_RESET_FORM = """<p>Enter the email address of your developer account, and we will send
+you a link to choose a new password.</p>
+<form method="post"><p><label>Email address<br>
+<input type="email" name="email" required autocomplete="email"></label></p>
+<button type="submit">Send me a link</button></form>"""
+
 _CONFIRMED = {
     "PENDING": "Thank you: your email address is confirmed. An administrator will "
     "review your account; you will get an email when it is approved.",
@@ -51,7 +58,7 @@ def _message(text: str) -> str:
     return f"<p>{escape(text)}</p>"
 
 
-def page_routes(db: Database) -> list[Route]:
+def page_routes(settings: Settings, db: Database) -> list[Route]:
     async def confirm_email(request: Request) -> HTMLResponse:
         title = "Confirm your email address"
         if request.method == "GET":
@@ -71,9 +78,13 @@ def page_routes(db: Database) -> list[Route]:
         title = "Choose a new password"
         if request.method == "GET":
             token = escape(request.query_params.get("token", ""))
+            if not token:
+                return _page("Reset your password", _ASK_RESET_FORM)
             return _page(title, _RESET_FORM.format(token=token, error=""))
         form = await request.form()
         token = str(form.get("token", ""))
+        if not token:
+            return await ask_for_reset(str(form.get("email", "")))
         try:
             async with db.transaction() as session:
                 await accounts.reset_password(
@@ -83,6 +94,12 @@ def page_routes(db: Database) -> list[Route]:
             body = _RESET_FORM.format(token=escape(token), error=_message(error.message))
             return _page(title, body, status=400)
         return _page(title, _message("Your password is changed. Log in with the new one."))
+
+    async def ask_for_reset(email: str) -> HTMLResponse:
+        async with db.transaction() as session:
+            await accounts.request_password_reset(session=session, settings=settings, email=email)
+        sent = "If an account has this address, a link to choose a new password is on its way."
+        return _page("Reset your password", _message(sent))
 
     return [
         Route("/confirm-email", confirm_email, methods=["GET", "POST"]),

@@ -54,3 +54,17 @@ def test_the_pages_escape_what_they_are_given(portal: Portal) -> None:
     page = portal.api.client.get('/confirm-email?token="><script>alert(1)</script>')
     assert "<script>" not in page.text
     assert "&lt;script&gt;" in page.text
+
+
+def test_the_reset_page_without_a_token_sends_a_link(portal: Portal) -> None:
+    """Where the 'you already have an account' mail leads."""
+    client = portal.api.client
+    portal.developer("ada@example.com")
+    assert 'type="email"' in client.get("/reset-password").text
+    sent = client.post("/reset-password", data={"email": "ada@example.com"})
+    assert sent.status_code == 200
+    assert "on its way" in sent.text
+    token = token_from(portal.inbox.wait_for("ada@example.com", "Reset your password"))
+    assert client.post("/reset-password", data={"token": token, "password": "x" * 12}).is_success
+    nobody = client.post("/reset-password", data={"email": "nobody@example.com"})
+    assert nobody.text == sent.text
