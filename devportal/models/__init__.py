@@ -17,6 +17,7 @@ from devportal.models.application import (
 from devportal.models.catalog import AuthStrategy, Service, ServiceVersion
 from devportal.models.mail import MailStatus, OutboxMessage
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
+from devportal.models.throttle import Throttle
 
 __all__ = [
     "PORTAL_SETTINGS_ID",
@@ -36,4 +37,5 @@ __all__ = [
     "RegistrationStatus",
     "Service",
     "ServiceVersion",
+    "Throttle",
 ]

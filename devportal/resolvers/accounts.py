@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from devportal.db import execute_update, queue_event
+from devportal.db import Database, execute_update, queue_event
 from devportal.errors import (
     AccountDisabled,
     AccountPendingApproval,
@@ -33,6 +35,7 @@ from devportal.models import (
     EmailTokenPurpose,
 )
 from devportal.models.base import utcnow
+from devportal.resolvers import throttle
 from devportal.resolvers.common import Account, optional_text, required_text
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.portal import get_portal_settings
@@ -44,6 +47,8 @@ from devportal.security import (
     verify_password,
 )
 from devportal.settings import Settings
+
+log = logging.getLogger("devportal.accounts")
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -97,7 +102,7 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
     password_hash = await hash_password(check_password(data.password))
     if await _developer_by_email(session, email) is not None:
         mail = templates.account_exists(reset_link=settings.link("/reset-password"))
-        enqueue(session, to=email, mail=mail)
+        await _mail_unless_flooding(session, email, mail)
         return
     developer = Developer(
         email=email, full_name=full_name, organization=organization, password_hash=password_hash
@@ -108,13 +113,15 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
     except sa.exc.IntegrityError:
         # A simultaneous sign-up with this address won the race: it is taken now.
         mail = templates.account_exists(reset_link=settings.link("/reset-password"))
-        enqueue(session, to=email, mail=mail)
+        await _mail_unless_flooding(session, email, mail)
         return
     token = await _issue_email_token(
         session, developer, EmailTokenPurpose.CONFIRM_EMAIL, settings.confirm_email_ttl_seconds
     )
     link = settings.link(f"/confirm-email?token={token}")
-    enqueue(session, to=email, mail=templates.confirm_email(full_name=full_name, link=link))
+    await _mail_unless_flooding(
+        session, email, templates.confirm_email(full_name=full_name, link=link)
+    )
 
 
 async def confirm_email(*, session: AsyncSession, token: str) -> Developer:
@@ -130,27 +137,55 @@ async def confirm_email(*, session: AsyncSession, token: str) -> Developer:
 # --- log-in and sessions ---------------------------------------------------------------------
 
 
-async def log_in(
-    *, session: AsyncSession, settings: Settings, email: str, password: str
-) -> IssuedSession:
-    developer = await _developer_by_email(session, _login_email(email))
-    stored_hash = developer.password_hash if developer else None
-    if not await verify_password(stored_hash, password) or developer is None:
-        raise InvalidCredentials()
-    _check_can_log_in(developer)
-    await _maybe_rehash(developer, password)
-    return await _issue_session(session, settings, developer)
+async def log_in(*, db: Database, settings: Settings, email: str, password: str) -> IssuedSession:
+    address = _login_email(email)
+
+    async def attempt(session: AsyncSession) -> IssuedSession:
+        developer = await _developer_by_email(session, address)
+        stored_hash = developer.password_hash if developer else None
+        if not await verify_password(stored_hash, password) or developer is None:
+            raise InvalidCredentials()
+        _check_can_log_in(developer)
+        await _maybe_rehash(developer, password)
+        return await _issue_session(session, settings, developer)
+
+    return await _unless_guessing(db, f"developer:{address}", attempt)
 
 
 async def admin_log_in(
-    *, session: AsyncSession, settings: Settings, email: str, password: str
+    *, db: Database, settings: Settings, email: str, password: str
 ) -> IssuedSession:
-    admin = await session.scalar(sa.select(Admin).where(col(Admin.email) == _login_email(email)))
-    stored_hash = admin.password_hash if admin else None
-    if not await verify_password(stored_hash, password) or admin is None:
-        raise InvalidCredentials()
-    await _maybe_rehash(admin, password)
-    return await _issue_session(session, settings, admin)
+    address = _login_email(email)
+
+    async def attempt(session: AsyncSession) -> IssuedSession:
+        admin = await session.scalar(sa.select(Admin).where(col(Admin.email) == address))
+        stored_hash = admin.password_hash if admin else None
+        if not await verify_password(stored_hash, password) or admin is None:
+            raise InvalidCredentials()
+        await _maybe_rehash(admin, password)
+        return await _issue_session(session, settings, admin)
+
+    return await _unless_guessing(db, f"admin:{address}", attempt)
+
+
+async def _unless_guessing(
+    db: Database, subject: str, attempt: Callable[[AsyncSession], Awaitable[IssuedSession]]
+) -> IssuedSession:
+    """Refuse log-in to an address that had too many wrong passwords lately.
+
+    A wrong password must be counted even though the log-in fails and its
+    transaction rolls back, so it is counted in a transaction of its own.
+    """
+    try:
+        async with db.transaction() as session:
+            await throttle.check(session, throttle.FAILED_LOG_INS, subject)
+            issued = await attempt(session)
+            await throttle.clear(session, throttle.FAILED_LOG_INS, subject)
+            return issued
+    except InvalidCredentials:
+        async with db.transaction() as session:
+            await throttle.hit(session, throttle.FAILED_LOG_INS, subject)
+        raise
 
 
 async def log_out(*, session: AsyncSession, token: str) -> None:
@@ -232,11 +267,8 @@ async def request_password_reset(*, session: AsyncSession, settings: Settings, e
         session, developer, EmailTokenPurpose.RESET_PASSWORD, settings.password_reset_ttl_seconds
     )
     link = settings.link(f"/reset-password?token={token}")
-    enqueue(
-        session,
-        to=developer.email,
-        mail=templates.password_reset(full_name=developer.full_name, link=link),
-    )
+    mail = templates.password_reset(full_name=developer.full_name, link=link)
+    await _mail_unless_flooding(session, developer.email, mail)
 
 
 async def reset_password(*, session: AsyncSession, token: str, password: str) -> None:
@@ -295,6 +327,15 @@ async def revoke_developer(
     await _end_sessions(session, developer)
     _mail_decision(session, settings, developer)
     return developer
+
+
+async def _mail_unless_flooding(session: AsyncSession, to: str, mail: templates.Mail) -> None:
+    """Mail that anyone can make us send (sign-up, reset) is capped per address."""
+    if await throttle.exceeded(session, throttle.MAIL_TO_ADDRESS, to):
+        log.info("not mailing %s (%s): too many such mails lately", to, mail.subject)
+        return
+    await throttle.hit(session, throttle.MAIL_TO_ADDRESS, to)
+    enqueue(session, to=to, mail=mail)
 
 
 def _mail_decision(session: AsyncSession, settings: Settings, developer: Developer) -> None:

@@ -253,18 +253,18 @@ class AccountMutation:
 
     @strawberry.mutation(description="Log in as a developer; only approved developers can.")
     async def log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        async with info.context.transaction() as session:
-            issued = await accounts.log_in(
-                session=session, settings=info.context.settings, email=email, password=password
-            )
+        # Its own transactions: a wrong password is remembered though the log-in fails.
+        issued = await accounts.log_in(
+            db=info.context.db, settings=info.context.settings, email=email, password=password
+        )
         return _auth_payload(issued)
 
     @strawberry.mutation(description="Log in as an admin.")
     async def admin_log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        async with info.context.transaction() as session:
-            issued = await accounts.admin_log_in(
-                session=session, settings=info.context.settings, email=email, password=password
-            )
+        # Its own transactions: a wrong password is remembered though the log-in fails.
+        issued = await accounts.admin_log_in(
+            db=info.context.db, settings=info.context.settings, email=email, password=password
+        )
         return _auth_payload(issued)
 
     @strawberry.mutation(
