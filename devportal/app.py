@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
 from devportal.gateway import gateway_route
+from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
 from devportal.pages import page_routes
 from devportal.schema.context import GraphQLView
@@ -28,13 +29,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     db = Database(settings.database_url, subscriber_queue=settings.subscriber_queue_size)
     mailer = MailWorker(settings, db)
+    housekeeper = Housekeeper(settings, db)
     graphql = GraphQLView(settings=settings, db=db)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bootstrap_admin(settings, db)
         await db.bus.start()
-        async with mailer.running():
+        async with mailer.running(), housekeeper.running():
             log.info("devportal ready")
             yield
         await db.bus.stop()

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     mail_retry_base_seconds: float = Field(default=5.0, gt=0)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
 
     graphiql: bool = True
     log_level: str = "INFO"

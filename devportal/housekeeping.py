@@ -1,0 +1,54 @@
+"""The background task that prunes the database now and then (see resolvers.housekeeping)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from devportal.db import Database
+from devportal.models.base import utcnow
+from devportal.resolvers.housekeeping import prune
+from devportal.settings import Settings
+
+log = logging.getLogger("devportal.housekeeping")
+
+
+class Housekeeper:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self._interval = settings.housekeeping_interval_seconds
+        self._db = db
+        self._stop = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self._stop.clear()
+        task = asyncio.create_task(self._run(), name="devportal-housekeeping")
+        try:
+            yield
+        finally:
+            self._stop.set()
+            await task
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.once()
+            except Exception:
+                log.exception("housekeeping failed; trying again at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
+
+    async def once(self) -> None:
+        async with self._db.transaction() as session:
+            pruned = await prune(session=session, now=utcnow())
+        if pruned.total:
+            log.info(
+                "housekeeping: removed %d ended sessions, %d spent email tokens, "
+                "%d old mails, %d old rate-limit counters",
+                pruned.sessions,
+                pruned.email_tokens,
+                pruned.mail,
+                pruned.counters,
+            )

@@ -1,0 +1,54 @@
+"""Removing what is no longer needed: ended sessions, spent tokens, old mail, old counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from devportal.db import execute_update
+from devportal.models import AuthSession, EmailToken, MailStatus, OutboxMessage, Throttle
+
+KEEP_MAIL = timedelta(days=30)
+KEEP_COUNTERS = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    sessions: int
+    email_tokens: int
+    mail: int
+    counters: int
+
+    @property
+    def total(self) -> int:
+        return self.sessions + self.email_tokens + self.mail + self.counters
+
+
+async def prune(*, session: AsyncSession, now: datetime) -> Pruned:
+    """Delete expired sessions, used or expired email tokens, mail sent or failed over
+    30 days ago, and rate-limit counters whose window is long past."""
+    return Pruned(
+        sessions=await execute_update(
+            session, sa.delete(AuthSession).where(col(AuthSession.expires_at) <= now)
+        ),
+        email_tokens=await execute_update(
+            session,
+            sa.delete(EmailToken).where(
+                sa.or_(col(EmailToken.expires_at) <= now, col(EmailToken.used_at).is_not(None))
+            ),
+        ),
+        mail=await execute_update(
+            session,
+            sa.delete(OutboxMessage).where(
+                col(OutboxMessage.status).in_([MailStatus.SENT, MailStatus.FAILED]),
+                col(OutboxMessage.created_at) <= now - KEEP_MAIL,
+            ),
+        ),
+        counters=await execute_update(
+            session, sa.delete(Throttle).where(col(Throttle.window_start) <= now - KEEP_COUNTERS)
+        ),
+    )

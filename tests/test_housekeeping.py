@@ -1,0 +1,92 @@
+"""Housekeeping: ended sessions, spent tokens, old mail and counters do not pile up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from devportal.app import create_app
+from devportal.db import Database
+from devportal.models import AuthSession, EmailToken, OutboxMessage, Throttle
+from devportal.models.base import utcnow
+from devportal.resolvers.housekeeping import Pruned, prune
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.flows import ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Portal
+from tests.support import Api, LogCounter, SmtpServer, attached, watching
+
+
+@pytest.fixture
+def quick_portal(database_url: str, smtp: SmtpServer) -> Iterator[tuple[Portal, TestClient]]:
+    settings = make_settings(
+        database_url, smtp.port, session_ttl_seconds=1, housekeeping_interval_seconds=0.1
+    )
+    with TestClient(create_app(settings)) as client:
+        yield (
+            Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD),
+            client,
+        )
+
+
+def _db(client: TestClient) -> Database:
+    db = client.app.state.db  # type: ignore[attr-defined]
+    assert isinstance(db, Database)
+    return db
+
+
+def _count(client: TestClient, model: type) -> int:
+    async def count() -> int:
+        async with _db(client).session() as session:
+            return int(await session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+    return client.portal.call(count)  # type: ignore[union-attr]
+
+
+def test_ended_sessions_and_spent_tokens_are_removed_in_the_background(
+    quick_portal: tuple[Portal, TestClient],
+) -> None:
+    portal, client = quick_portal
+    with watching("devportal.housekeeping", r"removed \d+ ended sessions, [1-9]") as tokens:
+        portal.sign_up("ada@example.com")
+        developer = portal.confirm("ada@example.com")
+        assert tokens.seen.wait(10)
+    assert _count(client, EmailToken) == 0
+    portal.decide("approveDeveloper", developer["id"])
+    pruned = LogCounter(r"removed [1-9]\d* ended sessions")
+    with attached("devportal.housekeeping", pruned):
+        portal.log_in("ada@example.com")
+        # The admin's session and the developer's may go in different rounds.
+        for rounds in range(1, 6):
+            pruned.wait_for(rounds)
+            if _count(client, AuthSession) == 0:
+                break
+    assert _count(client, AuthSession) == 0
+
+
+def test_prune_keeps_what_is_still_needed(portal: Portal, client: TestClient) -> None:
+    portal.developer("ada@example.com")
+    portal.api.data(ASK_RESET_PASSWORD, {"email": "ada@example.com"})
+    portal.inbox.wait_for("ada@example.com", "Reset your password")
+    portal.api.error(LOG_IN, {"email": "ada@example.com", "password": "wrong password!"})
+    assert portal.log_in("ada@example.com", PASSWORD)
+
+    async def prune_at(days: int) -> Pruned:
+        async with _db(client).transaction() as session:
+            return await prune(session=session, now=utcnow() + timedelta(days=days))
+
+    today = client.portal.call(prune_at, 0)  # type: ignore[union-attr]
+    assert (today.sessions, today.mail) == (0, 0)  # live sessions and recent mail stay
+    assert today.email_tokens == 1  # the spent confirmation token; the reset link still works
+    assert _count(client, EmailToken) == 1
+
+    later = client.portal.call(prune_at, 31)  # type: ignore[union-attr]
+    assert later.sessions >= 1
+    assert later.email_tokens == 1
+    assert later.mail >= 3
+    assert later.counters >= 1
+    # Every mail was sent by then (mail leaves in order, and the last one arrived).
+    for model in (AuthSession, EmailToken, Throttle, OutboxMessage):
+        assert _count(client, model) == 0
