@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from devportal import models
@@ -21,6 +22,7 @@ from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsAuthenticated
 from devportal.schema.relay import Connection, node_pk, visible_nodes
+from devportal.settings import Settings
 
 if TYPE_CHECKING:
     from devportal.schema.applications import Application
@@ -224,6 +226,29 @@ def _auth_payload(issued: accounts.IssuedSession) -> AuthPayload:
     )
 
 
+class _Decision(Protocol):
+    async def __call__(
+        self,
+        *,
+        session: AsyncSession,
+        settings: Settings,
+        admin: models.Admin,
+        developer_id: int,
+    ) -> models.Developer: ...
+
+
+async def _decide(info: Info, id: relay.GlobalID, decision: _Decision) -> Developer:
+    """An admin's decision on a developer, in one transaction."""
+    async with info.context.transaction() as session:
+        developer = await decision(
+            session=session,
+            settings=info.context.settings,
+            admin=info.context.admin,
+            developer_id=node_pk(id, "Developer"),
+        )
+    return Developer.from_row(developer)
+
+
 @strawberry.type
 class AccountMutation:
     # --- accounts ---------------------------------------------------------------------------
@@ -307,27 +332,13 @@ class AccountMutation:
         permission_classes=[IsAdmin],
     )
     async def approve_developer(self, info: Info, id: Id) -> Developer:
-        async with info.context.transaction() as session:
-            developer = await accounts.approve_developer(
-                session=session,
-                settings=info.context.settings,
-                admin=info.context.admin,
-                developer_id=node_pk(id, "Developer"),
-            )
-        return Developer.from_row(developer)
+        return await _decide(info, id, accounts.approve_developer)
 
     @strawberry.mutation(
         description="Decline a pending developer. Admins only.", permission_classes=[IsAdmin]
     )
     async def reject_developer(self, info: Info, id: Id) -> Developer:
-        async with info.context.transaction() as session:
-            developer = await accounts.reject_developer(
-                session=session,
-                settings=info.context.settings,
-                admin=info.context.admin,
-                developer_id=node_pk(id, "Developer"),
-            )
-        return Developer.from_row(developer)
+        return await _decide(info, id, accounts.reject_developer)
 
     @strawberry.mutation(
         description="Withdraw an approved developer: their sessions and keys stop at once; "
@@ -335,14 +346,7 @@ class AccountMutation:
         permission_classes=[IsAdmin],
     )
     async def revoke_developer(self, info: Info, id: Id) -> Developer:
-        async with info.context.transaction() as session:
-            developer = await accounts.revoke_developer(
-                session=session,
-                settings=info.context.settings,
-                admin=info.context.admin,
-                developer_id=node_pk(id, "Developer"),
-            )
-        return Developer.from_row(developer)
+        return await _decide(info, id, accounts.revoke_developer)
 
     @strawberry.mutation(
         description="Change the portal's settings. Admins only.", permission_classes=[IsAdmin]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from devportal import models
@@ -18,6 +19,7 @@ from devportal.schema.catalog import ServiceVersion, VersionId
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsDeveloper
 from devportal.schema.relay import Connection, node_pk, visible_nodes
+from devportal.settings import Settings
 
 
 @strawberry.enum(description="Where a registration stands.")
@@ -121,6 +123,29 @@ class RegistrationQuery:
         return Connection.of(page, Registration.from_row)
 
 
+class _Decision(Protocol):
+    async def __call__(
+        self,
+        *,
+        session: AsyncSession,
+        settings: Settings,
+        admin: models.Admin,
+        registration_id: int,
+    ) -> models.Registration: ...
+
+
+async def _decide(info: Info, id: relay.GlobalID, decision: _Decision) -> Registration:
+    """An admin's decision on a registration, in one transaction."""
+    async with info.context.transaction() as session:
+        row = await decision(
+            session=session,
+            settings=info.context.settings,
+            admin=info.context.admin,
+            registration_id=node_pk(id, "Registration"),
+        )
+    return Registration.from_row(row)
+
+
 @strawberry.type
 class RegistrationMutation:
     @strawberry.mutation(
@@ -159,28 +184,14 @@ class RegistrationMutation:
         description="Approve a pending registration. Admins only.", permission_classes=[IsAdmin]
     )
     async def approve_registration(self, info: Info, id: RegistrationId) -> Registration:
-        async with info.context.transaction() as session:
-            row = await registrations.approve_registration(
-                session=session,
-                settings=info.context.settings,
-                admin=info.context.admin,
-                registration_id=node_pk(id, "Registration"),
-            )
-        return Registration.from_row(row)
+        return await _decide(info, id, registrations.approve_registration)
 
     @strawberry.mutation(
         description="Reject a pending registration, or withdraw an approved one. Admins only.",
         permission_classes=[IsAdmin],
     )
     async def reject_registration(self, info: Info, id: RegistrationId) -> Registration:
-        async with info.context.transaction() as session:
-            row = await registrations.reject_registration(
-                session=session,
-                settings=info.context.settings,
-                admin=info.context.admin,
-                registration_id=node_pk(id, "Registration"),
-            )
-        return Registration.from_row(row)
+        return await _decide(info, id, registrations.reject_registration)
 
     @strawberry.mutation(
         description="Delete a registration in any status (the developer may ask again); "
