@@ -78,8 +78,3 @@ class InvalidToken(DomainError):
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
     default_message = "Too many attempts; try again later."
-
-
-class QueryTooComplex(DomainError):
-    code = "QUERY_TOO_COMPLEX"
-    default_message = "The query is too large or too deep."
