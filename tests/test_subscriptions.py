@@ -182,9 +182,23 @@ def test_developer_status_changes_are_for_admins(live: Live) -> None:
 
 def _ended(feed: GraphQLWebSocket) -> str:
     message = feed.receive()
+    while message["type"] == "complete":  # what an operation that already ended says last
+        message = feed.receive()
     assert message["type"] in ("next", "error"), message
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     return str(errors[0]["extensions"]["code"])
+
+
+CREATE_APP = """
+mutation { createApplication(input: {name: "Late", referenceId: "late"}) { id } }
+"""
+
+
+def _nothing_more_on(feed: GraphQLWebSocket) -> None:
+    """The connection outlived its session: no new subscription, query or mutation runs."""
+    for n, operation in enumerate((EVENTS, "{ myApplications { totalCount } }", CREATE_APP)):
+        feed.subscribe(operation, id=f"after-{n}")
+        assert _ended(feed) == "UNAUTHENTICATED", operation
 
 
 def test_logging_out_ends_the_subscription(live: Live) -> None:
@@ -192,6 +206,11 @@ def test_logging_out_ends_the_subscription(live: Live) -> None:
     feed = live.subscribe(dev.token)
     live.portal.api.data("mutation { logOut }", token=dev.token)
     assert _ended(feed) == "UNAUTHENTICATED"
+    _nothing_more_on(feed)
+    again = live.portal.log_in(dev.email)
+    assert live.portal.api.data("{ myApplications { totalCount } }", token=again) == {
+        "myApplications": {"totalCount": 0}
+    }
 
 
 def test_a_revoked_developers_subscription_is_closed(live: Live) -> None:
@@ -199,6 +218,7 @@ def test_a_revoked_developers_subscription_is_closed(live: Live) -> None:
     feed = live.subscribe(dev.token)
     live.portal.decide("revokeDeveloper", dev.id)
     assert _ended(feed) == "UNAUTHENTICATED"
+    _nothing_more_on(feed)
 
 
 def test_an_expiring_token_ends_the_subscription(database_url: str, smtp: SmtpServer) -> None:
@@ -207,6 +227,7 @@ def test_an_expiring_token_ends_the_subscription(database_url: str, smtp: SmtpSe
         dev = live.portal.developer("ada@example.com")
         feed = live.subscribe(dev.token)
         assert _ended(feed) == "UNAUTHENTICATED"
+        _nothing_more_on(feed)
 
 
 def test_a_rolled_back_mutation_publishes_nothing(live: Live) -> None:

@@ -118,16 +118,34 @@ class OperationScopes(SchemaExtension):
 
     A subscription's operation lasts as long as the subscription; its resolver
     resets the scope after each event, so no connection is held in between.
+
+    On a WebSocket the token from ``connection_init`` is checked again at the
+    start of every operation: a connection outlives log-outs, revocations and
+    expiry, and must not keep the rights it had when it opened.
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
             _scope.set(OperationScope.open(context.db))
+            if isinstance(context.request, WebSocket):
+                context.auth = await authenticate(context.db, context.token)
         yield
         scope = _scope.get()
         if scope is not None:
             await scope.session.close()
+
+
+async def authenticate(db: Database, token: str | None) -> accounts.Authenticated | None:
+    """Who holds ``token`` now; in a session of its own, closed at once.
+
+    Not the operation's read session: an operation refused before it runs may
+    never get to close that one.
+    """
+    if token is None:
+        return None
+    async with db.session() as session:
+        return await accounts.authenticate(session=session, token=token)
 
 
 def bearer_token(value: object) -> str | None:
@@ -172,6 +190,4 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _authenticate(self, context: Context, header: object) -> None:
         context.token = bearer_token(header)
-        if context.token is not None:
-            async with self.db.session() as session:
-                context.auth = await accounts.authenticate(session=session, token=context.token)
+        context.auth = await authenticate(self.db, context.token)
