@@ -370,6 +370,9 @@ def test_unknown_and_wrong_type_ids_are_not_found(portal: Portal, catalog: Catal
     not_services = [
         to_base64("Service", 999_999),
         to_base64("Service", "not-a-number"),
+        to_base64("Service", 2**31),
+        to_base64("Service", 10**20),
+        to_base64("Service", -1),
         version.id,
         application_id,
     ]
@@ -563,6 +566,10 @@ def test_cursors_stay_right_when_services_are_added_between_pages(
         "",
         base64.urlsafe_b64encode(b"cursor:abc").decode(),
         base64.urlsafe_b64encode(b"something:1").decode(),
+        # Numbers no row can have: past PostgreSQL's INTEGER, past SQLite's, not canonical.
+        base64.urlsafe_b64encode(b"cursor:2147483648").decode(),
+        base64.urlsafe_b64encode(f"cursor:{10**20}".encode()).decode(),
+        base64.urlsafe_b64encode(b"cursor:1_0").decode(),
         to_base64("Service", 1),
     ],
 )
@@ -607,8 +614,8 @@ def test_node_shows_published_services_and_versions_to_developers(
     }
     assert api.data(NODE, {"id": hidden.service_id}, dev.token) == {"node": None}
     assert api.data(NODE, {"id": hidden.id}, dev.token) == {"node": None}
-    unknown = to_base64("Service", 999_999)
-    assert api.data(NODE, {"id": unknown}, dev.token) == {"node": None}
+    for unknown in (to_base64("Service", 999_999), to_base64("Service", 10**20)):
+        assert api.data(NODE, {"id": unknown}, dev.token) == {"node": None}
 
     assert api.data(NODE, {"id": hidden.service_id}, admin)["node"] == {
         "__typename": "Service",

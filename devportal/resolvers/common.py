@@ -12,6 +12,16 @@ from devportal.resolvers.portal import get_portal_settings
 Account = Admin | Developer
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+_ID = re.compile(r"^[1-9][0-9]{0,9}$")
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger number can name no row
+
+
+def parse_id(text: str) -> int | None:
+    """A row's primary key written as text, or None if no row can have it."""
+    if not _ID.match(text):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def required_text(value: str, what: str, limit: int = 200) -> str:

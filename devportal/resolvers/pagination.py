@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devportal.errors import BadUserInput
+from devportal.resolvers.common import parse_id
 
 T = TypeVar("T")
 
@@ -33,11 +34,12 @@ def encode_cursor(key: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith(_PREFIX):
-            return int(text.removeprefix(_PREFIX))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise BadUserInput("`after` is not a cursor this list gave out.")
+        text = ""
+    key = parse_id(text.removeprefix(_PREFIX)) if text.startswith(_PREFIX) else None
+    if key is None:
+        raise BadUserInput("`after` is not a cursor this list gave out.")
+    return key
 
 
 def page_size(first: int | None) -> int:

@@ -7,6 +7,7 @@ import strawberry
 from strawberry import relay
 
 from devportal.errors import NotFound
+from devportal.resolvers.common import parse_id
 from devportal.resolvers.pagination import Page
 
 NodeT = TypeVar("NodeT")
@@ -46,19 +47,10 @@ class Connection(Generic[NodeT]):
 
 def node_pk(global_id: relay.GlobalID, type_name: str) -> int:
     """The primary key inside a global ID of ``type_name``; NOT_FOUND for anything else."""
-    if global_id.type_name != type_name:
+    pk = parse_id(global_id.node_id) if global_id.type_name == type_name else None
+    if pk is None:
         raise NotFound(f"No such {type_name}.")
-    try:
-        return int(global_id.node_id)
-    except ValueError:
-        raise NotFound(f"No such {type_name}.") from None
-
-
-def pk_or_none(node_id: str) -> int | None:
-    try:
-        return int(node_id)
-    except ValueError:
-        return None
+    return pk
 
 
 RowT = TypeVar("RowT")
@@ -71,7 +63,7 @@ async def visible_nodes(
 ) -> list[NodeT | None]:
     """For ``node``: each ID's object if the viewer may see it (``fetch`` decides), else None."""
     found: list[NodeT | None] = []
-    for pk in map(pk_or_none, node_ids):
+    for pk in map(parse_id, node_ids):
         row = await fetch(pk) if pk is not None else None
         found.append(convert(row) if row is not None else None)
     return found
