@@ -1,7 +1,15 @@
 """Plain-text mail, one function per message in the contract's email table."""
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from textwrap import dedent
+
+# The outbox's subject column is VARCHAR(300): PostgreSQL refuses anything longer,
+# which would roll back the change that queued the mail.
+SUBJECT_LIMIT = 300
+_WHITESPACE = re.compile(r"\s+")
+_ELLIPSIS = "\u2026"
 
 
 @dataclass(frozen=True)
@@ -10,13 +18,41 @@ class Mail:
     body: str
 
 
+def _one_line(text: str) -> str:
+    """``text`` fit for a header: whitespace runs (line breaks too) become one space,
+    and other control characters go, since a line break in a header is refused."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
+    return _WHITESPACE.sub(" ", kept).strip()
+
+
+def _shorten(name: str, length: int) -> str:
+    if len(name) <= length:
+        return name
+    return name[: max(length - 1, 0)].rstrip() + _ELLIPSIS
+
+
+def _subject(template: str, **names: str) -> str:
+    """``template`` with ``names`` filled in, on one line and at most SUBJECT_LIMIT long.
+
+    Names come from users (applications, services, versions) and may be long or hold
+    line breaks; the longest ones are shortened, with an ellipsis, until the subject fits.
+    """
+    names = {key: _one_line(value) for key, value in names.items()}
+    room = SUBJECT_LIMIT - len(template.format(**dict.fromkeys(names, "")))
+    longest = max((len(value) for value in names.values()), default=0)
+    while longest > 1 and sum(min(len(value), longest) for value in names.values()) > room:
+        longest -= 1
+    shortened = {key: _shorten(value, longest) for key, value in names.items()}
+    return _one_line(template.format(**shortened))[:SUBJECT_LIMIT]
+
+
 def _text(body: str) -> str:
     return dedent(body).strip() + "\n"
 
 
 def confirm_email(*, full_name: str, link: str) -> Mail:
     return Mail(
-        "Confirm your email address",
+        _subject("Confirm your email address"),
         _text(f"""
             Hello {full_name},
 
@@ -32,7 +68,7 @@ def confirm_email(*, full_name: str, link: str) -> Mail:
 
 def account_exists(*, reset_link: str) -> Mail:
     return Mail(
-        "You already have an account",
+        _subject("You already have an account"),
         _text(f"""
             Hello,
 
@@ -54,14 +90,14 @@ def developer_decision(*, full_name: str, decision: str, login_link: str) -> Mai
         "REVOKED": "Your developer account has been revoked; your API keys no longer work.",
     }
     return Mail(
-        f"Your developer account: {decision.lower()}",
+        _subject("Your developer account: {decision}", decision=decision.lower()),
         f"Hello {full_name},\n\n{lines[decision]}\n",
     )
 
 
 def password_reset(*, full_name: str, link: str) -> Mail:
     return Mail(
-        "Reset your password",
+        _subject("Reset your password"),
         _text(f"""
             Hello {full_name},
 
@@ -80,7 +116,12 @@ def registration_requested(
     *, application: str, reference_id: str, service: str, version: str, link: str
 ) -> Mail:
     return Mail(
-        f"Access request: {application} for {service} {version}",
+        _subject(
+            "Access request: {application} for {service} {version}",
+            application=application,
+            service=service,
+            version=version,
+        ),
         _text(f"""
             Hello,
 
@@ -100,7 +141,13 @@ def registration_decision(
         "REJECTED": "has been rejected",
     }[decision]
     return Mail(
-        f"{application}: access to {service} {version} {decision.lower()}",
+        _subject(
+            "{application}: access to {service} {version} {decision}",
+            application=application,
+            service=service,
+            version=version,
+            decision=decision.lower(),
+        ),
         _text(f"""
             Hello {full_name},
 

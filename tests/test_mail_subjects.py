@@ -1,0 +1,136 @@
+"""Mail subjects built from names people choose: one line, and short enough for the outbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from devportal.mailer import templates
+from devportal.mailer.templates import SUBJECT_LIMIT
+from tests.flows import CREATE_SERVICE, CREATE_VERSION, ENABLE, PUBLISH, Catalog, Portal, Version
+from tests.support import body
+
+ADMIN = "admin@portal.test"
+ADA = "ada@example.com"
+
+
+def _version(portal: Portal, *, service_name: str, version_name: str) -> Version:
+    """A published service open to registration, with the names given."""
+    api, admin = portal.api, portal.admin
+    service = api.data(
+        CREATE_SERVICE,
+        {"input": {"slug": "weather", "name": service_name, "description": "Forecasts"}},
+        admin,
+    )["createService"]
+    api.data(PUBLISH, {"id": service["id"], "published": True}, admin)
+    version = api.data(CREATE_VERSION, {"serviceId": service["id"], "name": version_name}, admin)[
+        "createServiceVersion"
+    ]
+    api.data(ENABLE, {"id": version["id"], "autoApprove": False}, admin)
+    return Version(service["id"], "weather", version["id"], version_name)
+
+
+def _one_line_and_short(subject: str) -> None:
+    assert len(subject) <= SUBJECT_LIMIT, (len(subject), subject)
+    assert subject.isprintable(), repr(subject)
+    assert "  " not in subject, repr(subject)
+
+
+def test_names_at_their_longest_make_subjects_that_fit_the_outbox(
+    portal: Portal, catalog: Catalog
+) -> None:
+    application, service, version = "A" * 199 + "Z", "S" * 199 + "Z", "v" * 49 + "Z"
+    weather = _version(portal, service_name=service, version_name=version)
+    dev = portal.developer(ADA)
+    app_id = catalog.application(dev.token, "long-names", application)
+
+    # On PostgreSQL a subject over 300 characters rolls the registration back.
+    registration = catalog.register(dev.token, app_id, weather)
+    assert registration["status"] == "PENDING"
+    request = portal.inbox.wait_for(ADMIN, "Access request")
+    subject = str(request["Subject"])
+    _one_line_and_short(subject)
+    # Both long names are shortened, visibly; the body still names them in full.
+    assert subject.count("\u2026") == 2, subject
+    assert "Z\u2026" not in subject
+    assert subject.startswith("Access request: AAAA")
+    assert " for SSSS" in subject
+    assert subject.endswith(version), subject
+    assert application in body(request)
+    assert service in body(request)
+
+    assert catalog.decide("approveRegistration", registration["id"])["status"] == "APPROVED"
+    decision = portal.inbox.wait_for(ADA, f"{version} approved")
+    _one_line_and_short(str(decision["Subject"]))
+    assert str(decision["Subject"]).startswith("AAAA")
+
+
+def test_line_breaks_and_tabs_in_names_do_not_stop_the_mail(
+    portal: Portal, catalog: Catalog
+) -> None:
+    weather = _version(portal, service_name="Weather\tforecasts", version_name="v1")
+    dev = portal.developer(ADA)
+    app_id = catalog.application(dev.token, "dashboard", "Ada's\r\nweather\n\n dashboard")
+    registration = catalog.register(dev.token, app_id, weather)
+
+    # A line break in a header is refused: the mail would fail for good, unsent.
+    request = portal.inbox.wait_for(ADMIN, "Access request")
+    assert request["Subject"] == "Access request: Ada's weather dashboard for Weather forecasts v1"
+    catalog.decide("rejectRegistration", registration["id"])
+    decision = portal.inbox.wait_for(ADA, "rejected")
+    assert decision["Subject"] == (
+        "Ada's weather dashboard: access to Weather forecasts v1 rejected"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Ada's\napp", "Ada's app"),
+        ("  Ada's \r\n\t app  ", "Ada's app"),
+        ("Ada's\u2028app", "Ada's app"),  # Unicode line separator
+        ("Ada's\x00\x1b[31m app\x7f", "Ada's[31m app"),  # other control characters go
+        ("Ada's \x00 app", "Ada's app"),
+        ("Ünïcödé app ✓", "Ünïcödé app ✓"),
+    ],
+)
+def test_names_in_subjects_are_flattened_to_one_line(name: str, shown: str) -> None:
+    request = templates.registration_requested(
+        application=name, reference_id="app", service="Weather", version="v1", link="x"
+    )
+    assert request.subject == f"Access request: {shown} for Weather v1"
+    decision = templates.registration_decision(
+        full_name="Ada",
+        application=name,
+        service="Weather",
+        version="v1",
+        decision="APPROVED",
+        link="x",
+    )
+    assert decision.subject == f"{shown}: access to Weather v1 approved"
+
+
+def test_only_names_that_are_too_long_are_shortened() -> None:
+    too_long = templates.registration_requested(
+        application="A" * 200, reference_id="app", service="S" * 100, version="v1", link="x"
+    )
+    assert len(too_long.subject) == SUBJECT_LIMIT
+    assert too_long.subject.startswith("Access request: AAA")
+    assert too_long.subject.endswith(f"A\u2026 for {'S' * 100} v1")
+
+    fits = templates.registration_requested(
+        application="A" * 130, reference_id="app", service="S" * 130, version="v1", link="x"
+    )
+    assert "\u2026" not in fits.subject
+    assert len(fits.subject) <= SUBJECT_LIMIT
+
+    for decision in ("APPROVED", "REJECTED"):
+        longest = templates.registration_decision(
+            full_name="Ada",
+            application="A\n" * 100,
+            service="S" * 200,
+            version="v" * 50,
+            decision=decision,
+            link="x",
+        )
+        _one_line_and_short(longest.subject)
+        assert longest.subject.endswith(f"{'v' * 50} {decision.lower()}")
