@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import col
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from strawberry import relay
 
+from devportal.db import Database
 from devportal.mailer import templates
 from devportal.mailer.templates import SUBJECT_LIMIT
+from devportal.models import Application, Service
 from tests.flows import CREATE_SERVICE, CREATE_VERSION, ENABLE, PUBLISH, Catalog, Portal, Version
 from tests.support import body
 
@@ -64,12 +71,35 @@ def test_names_at_their_longest_make_subjects_that_fit_the_outbox(
     assert str(decision["Subject"]).startswith("AAAA")
 
 
-def test_line_breaks_and_tabs_in_names_do_not_stop_the_mail(
-    portal: Portal, catalog: Catalog
+async def _rename(db: Database, application_id: str, service_id: str) -> None:
+    """Give an application and a service names saved before input checks refused line breaks."""
+    async with db.transaction() as session:
+        await session.execute(
+            sa.update(Application)
+            .where(col(Application.id) == _row_id(application_id))
+            .values(name="Ada's\r\nweather\n\n dashboard")
+        )
+        await session.execute(
+            sa.update(Service)
+            .where(col(Service.id) == _row_id(service_id))
+            .values(name="Weather\tforecasts")
+        )
+
+
+def _row_id(global_id: str) -> int:
+    return int(relay.GlobalID.from_id(global_id).node_id)
+
+
+def test_line_breaks_and_tabs_in_stored_names_do_not_stop_the_mail(
+    client: TestClient, portal: Portal, catalog: Catalog
 ) -> None:
-    weather = _version(portal, service_name="Weather\tforecasts", version_name="v1")
+    weather = catalog.service("weather", "v1")
     dev = portal.developer(ADA)
-    app_id = catalog.application(dev.token, "dashboard", "Ada's\r\nweather\n\n dashboard")
+    app_id = catalog.application(dev.token, "dashboard", "Dashboard")
+    app = client.app
+    assert isinstance(app, Starlette)
+    assert client.portal is not None
+    client.portal.call(_rename, app.state.db, app_id, weather.service_id)
     registration = catalog.register(dev.token, app_id, weather)
 
     # A line break in a header is refused: the mail would fail for good, unsent.
