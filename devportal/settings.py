@@ -23,8 +23,11 @@ class Settings(BaseSettings):
     confirm_email_ttl_seconds: int = Field(default=48 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)
 
-    mail_max_attempts: int = Field(default=8, ge=1)
+    # 5 s doubling to an hour, then hourly: the last of 30 tries is about 20 hours
+    # after the first, so an SMTP outage of most of a day loses no mail.
+    mail_max_attempts: int = Field(default=30, ge=1)
     mail_retry_base_seconds: float = Field(default=5.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=3600.0, gt=0)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)

@@ -7,6 +7,7 @@ import logging
 import re
 from contextlib import ExitStack
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 from starlette.applications import Starlette
@@ -14,7 +15,9 @@ from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.db import Database
+from devportal.mailer.delivery import retry_delay
 from devportal.models import MailStatus, OutboxMessage
+from devportal.settings import Settings
 from tests.conftest import make_settings
 from tests.flows import CONFIRM, SIGN_UP
 from tests.support import WAIT, Api, SmtpServer, body, free_port, token_from, watching
@@ -184,3 +187,47 @@ def test_mail_comes_from_mail_from_and_links_point_at_public_url(
         assert links, body(mail)
         for link in links:
             assert link.startswith(prefix), link
+
+
+def test_retry_delays_double_up_to_the_cap_and_stay_there() -> None:
+    delays = [retry_delay(attempts, base=1.0, cap=10.0) for attempts in range(1, 9)]
+    assert delays == [1, 2, 4, 8, 10, 10, 10, 10]
+    assert retry_delay(5_000, base=5.0, cap=3600.0) == 3600  # no overflow, however many tries
+    assert retry_delay(3, base=60.0, cap=30.0) == 30  # a cap under the base wins
+
+
+def test_by_default_mail_is_retried_for_most_of_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "RETRY_MAX_SECONDS"):
+        monkeypatch.delenv(f"DEVPORTAL_MAIL_{name}", raising=False)
+    settings = Settings()
+    assert settings.mail_retry_max_seconds == 3600
+    # The last try comes this long after the first: waits after each failed try but the last.
+    span = sum(
+        retry_delay(
+            attempts, base=settings.mail_retry_base_seconds, cap=settings.mail_retry_max_seconds
+        )
+        for attempts in range(1, settings.mail_max_attempts)
+    )
+    assert 18 * 3600 <= span <= 30 * 3600, span / 3600
+
+    monkeypatch.setenv("DEVPORTAL_MAIL_RETRY_MAX_SECONDS", "600")
+    assert Settings().mail_retry_max_seconds == 600
+
+
+def test_the_mailer_waits_no_longer_than_mail_retry_max_seconds(database_url: str) -> None:
+    settings = make_settings(
+        database_url,
+        free_port(),
+        mail_max_attempts=5,
+        mail_retry_base_seconds=0.1,
+        mail_retry_max_seconds=0.2,
+    )
+    with (
+        watching("devportal.mailer", "will retry in") as retries,
+        watching("devportal.mailer", "failed for good") as gave_up,
+        TestClient(create_app(settings)) as client,
+    ):
+        sign_up(client)
+        assert gave_up.seen.wait(WAIT), [r.getMessage() for r in retries.records]
+    waits = [re.search(r"will retry in ([0-9.]+)s", r.getMessage()) for r in retries.records]
+    assert [found.group(1) if found else None for found in waits] == ["0.1", "0.2", "0.2", "0.2"]

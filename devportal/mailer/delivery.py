@@ -29,8 +29,13 @@ from devportal.settings import Settings
 log = logging.getLogger("devportal.mailer")
 
 CLAIM_SECONDS = 120
-MAX_BACKOFF_SECONDS = 3600
 BATCH = 50
+
+
+def retry_delay(attempts: int, *, base: float, cap: float) -> float:
+    """Seconds to wait after ``attempts`` failed tries: ``base``, doubling, at most ``cap``."""
+    doublings = min(max(attempts - 1, 0), 1000)  # 2.0 ** 1024 would raise OverflowError
+    return min(cap, base * 2.0**doublings)
 
 
 class Transport(Protocol):
@@ -202,8 +207,10 @@ class MailWorker:
                 error,
             )
         else:
-            delay = min(
-                MAX_BACKOFF_SECONDS, self._settings.mail_retry_base_seconds * 2 ** (attempts - 1)
+            delay = retry_delay(
+                attempts,
+                base=self._settings.mail_retry_base_seconds,
+                cap=self._settings.mail_retry_max_seconds,
             )
             values["next_attempt_at"] = utcnow() + timedelta(seconds=delay)
             log.warning(
