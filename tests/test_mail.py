@@ -6,9 +6,12 @@ import asyncio
 import logging
 import re
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlmodel import col
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -20,7 +23,7 @@ from devportal.models import MailStatus, OutboxMessage
 from devportal.settings import Settings
 from tests.conftest import make_settings
 from tests.flows import CONFIRM, SIGN_UP
-from tests.support import WAIT, Api, SmtpServer, body, free_port, token_from, watching
+from tests.support import WAIT, Api, Inbox, SmtpServer, body, free_port, token_from, watching
 
 ADA = "ada@example.com"
 LINK = re.compile(r"https?://\S+")
@@ -231,3 +234,41 @@ def test_the_mailer_waits_no_longer_than_mail_retry_max_seconds(database_url: st
         assert gave_up.seen.wait(WAIT), [r.getMessage() for r in retries.records]
     waits = [re.search(r"will retry in ([0-9.]+)s", r.getMessage()) for r in retries.records]
     assert [found.group(1) if found else None for found in waits] == ["0.1", "0.2", "0.2", "0.2"]
+
+
+def test_credentials_are_never_sent_to_a_server_without_starttls(database_url: str) -> None:
+    # No STARTTLS, yet glad to take a password in plain text: what a server looks
+    # like to us when an attacker strips STARTTLS from its greeting.
+    logins: list[Any] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        logins.append(data)
+        return AuthResult(success=True)
+
+    port = free_port()
+    inbox = Inbox()
+    server = Controller(
+        inbox, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False
+    )
+    settings = make_settings(database_url, port, smtp_url=f"smtp://mailer:s3cret@127.0.0.1:{port}")
+    with ExitStack() as later:
+        server.start()
+        later.callback(server.stop)
+        with (
+            watching("devportal.mailer", "will retry") as retry,
+            TestClient(create_app(settings)) as client,
+        ):
+            sign_up(client)
+            assert retry.seen.wait(WAIT), "the mailer never reported a failed attempt"
+        assert logins == []
+        assert inbox.drain() == []
+
+    line = retry.records[0].getMessage()
+    assert "\n" not in line
+    assert "does not offer STARTTLS" in line
+    assert "sent only over TLS" in line
+    assert "s3cret" not in line
+    [queued] = outbox_after(database_url)
+    assert queued.status == MailStatus.PENDING
+    assert queued.last_error
+    assert "STARTTLS" in queued.last_error

@@ -42,8 +42,14 @@ class Transport(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+class StartTlsRequired(Exception):
+    """Credentials are set, but the server offers no STARTTLS: they would go out in clear."""
+
+
 class SmtpTransport:
-    """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://`` (implicit TLS)."""
+    """``smtps://`` (implicit TLS) or ``smtp://``: STARTTLS when offered, and required
+    when the URL holds credentials, so they never cross the network in plain text (a
+    server without STARTTLS, or an attacker stripping it, gets no password)."""
 
     def __init__(self, url: str, timeout: float) -> None:
         parts = urlsplit(url)
@@ -56,17 +62,35 @@ class SmtpTransport:
         self._password = unquote(parts.password) if parts.password else None
         self._timeout = timeout
 
+    def _start_tls(self) -> bool | None:
+        """aiosmtplib's ``start_tls``: None upgrades only if the server offers STARTTLS."""
+        if self._implicit_tls:
+            return False
+        if self._username is not None or self._password is not None:
+            return True
+        return None
+
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(
-            message,
-            hostname=self._host,
-            port=self._port,
-            username=self._username,
-            password=self._password,
-            use_tls=self._implicit_tls,
-            start_tls=False if self._implicit_tls else None,
-            timeout=self._timeout,
-        )
+        start_tls = self._start_tls()
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._implicit_tls,
+                start_tls=start_tls,
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPException as exc:
+            if start_tls and "STARTTLS extension not supported" in str(exc):
+                raise StartTlsRequired(
+                    "the SMTP server does not offer STARTTLS, and the credentials in "
+                    "DEVPORTAL_SMTP_URL are sent only over TLS (use a server with STARTTLS, "
+                    "or smtps://)"
+                ) from exc
+            raise
 
 
 class LogTransport:
