@@ -156,6 +156,19 @@ def test_password_reset_sets_a_new_password_and_ends_sessions(portal: Portal) ->
     )
 
 
+def test_a_reset_ends_every_older_reset_link_too(portal: Portal) -> None:
+    dev = portal.developer("ada@example.com")
+    links = []
+    for _ in range(2):
+        portal.api.data(ASK_RESET, {"email": dev.email})
+        links.append(token_from(portal.inbox.wait_for(dev.email, "Reset your password")))
+    older, newer = links
+    assert portal.api.data(RESET, {"token": newer, "password": "the owner's new passphrase"})
+    stale = portal.api.error(RESET, {"token": older, "password": "somebody else's choice"})
+    assert stale.code == "INVALID_TOKEN"
+    assert portal.log_in(dev.email, "the owner's new passphrase")
+
+
 def test_password_reset_for_an_unknown_email_says_nothing(portal: Portal) -> None:
     assert portal.api.data(ASK_RESET, {"email": "nobody@example.com"}) == {
         "requestPasswordReset": True

@@ -334,6 +334,19 @@ def test_version_names_are_unique_within_a_service_only(portal: Portal) -> None:
     assert [v["name"] for v in stored["versions"]] == ["v1", "v2"]
 
 
+@pytest.mark.parametrize("name", ["v1/beta", "v1 beta", "../v1", "-v1", "v1?x", "", "v" * 51])
+def test_version_names_that_cannot_be_a_gateway_path_segment_are_refused(
+    portal: Portal, name: str
+) -> None:
+    service = create_service(portal.api, portal.admin, "weather")
+    refused = portal.api.error(
+        CREATE_VERSION, {"serviceId": service["id"], "name": name}, portal.admin
+    )
+    assert refused.code == "BAD_USER_INPUT"
+    for fine in ("v1", "2024-06-01", "v1.2_rc"):
+        assert create_version(portal.api, portal.admin, service["id"], fine)["name"] == fine
+
+
 @pytest.mark.parametrize(
     "bad_slug", ["Weather", "WEATHER", "my service", " ", "", "snake_case", "x" * 101]
 )

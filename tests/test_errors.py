@@ -18,7 +18,17 @@ from devportal.models import Developer, EmailToken
 from devportal.schema.errors import INTERNAL_MESSAGE
 from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
-from tests.flows import ADMIN_LOG_IN, CONFIRM, LOG_IN, PASSWORD, SIGN_UP, Portal
+from tests.flows import (
+    ADMIN_LOG_IN,
+    ASK_RESET_PASSWORD,
+    CONFIRM,
+    CREATE_SERVICE,
+    LOG_IN,
+    PASSWORD,
+    PORTAL_SETTINGS,
+    SIGN_UP,
+    Portal,
+)
 from tests.support import WAIT, Api, GraphQLError, free_port, watching
 
 RESET = """
@@ -106,6 +116,8 @@ def sign_up_input(**change: str) -> dict[str, Any]:
         ({"email": "not-an-address"}, "valid email"),
         ({"email": "ada@example"}, "valid email"),
         ({"email": "ada lovelace@example.com"}, "valid email"),
+        # Not ASCII before the @: it could travel neither in headers nor in plain SMTP.
+        ({"email": "łukasz@example.pl"}, "valid email"),
     ],
 )
 def test_sign_up_refuses_bad_input_clearly(
@@ -284,3 +296,59 @@ def test_sibling_fields_reading_the_database_are_no_internal_error(api: Api) -> 
         "developers": {"totalCount": 0},
         "pendingDevelopers": {"totalCount": 0},
     }
+
+
+# --- control characters ---------------------------------------------------------------------------
+
+NUL = "\x00"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param(SIGN_UP, sign_up_input(fullName=f"Ada{NUL}"), id="full name NUL"),
+        pytest.param(SIGN_UP, sign_up_input(fullName="Ada\nLovelace"), id="full name line break"),
+        pytest.param(SIGN_UP, sign_up_input(organization="A\x1bB"), id="organization escape"),
+        pytest.param(SIGN_UP, sign_up_input(email=f"ada{NUL}@example.com"), id="email NUL"),
+        pytest.param(
+            CREATE_SERVICE,
+            {"input": {"slug": "weather", "name": f"We{NUL}ather"}},
+            id="service name NUL",
+        ),
+        pytest.param(
+            CREATE_SERVICE,
+            {"input": {"slug": "weather", "name": "Weather", "description": f"x{NUL}"}},
+            id="service description NUL",
+        ),
+        pytest.param(
+            PORTAL_SETTINGS, {"input": {"name": "Dev\rPortal"}}, id="portal name carriage return"
+        ),
+    ],
+)
+def test_control_characters_in_text_are_bad_user_input(
+    api: Api, query: str, variables: dict[str, Any]
+) -> None:
+    token, _ = admin_login(api)
+    assert refusal(api, query, variables, token).code == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param(LOG_IN, {"email": f"ada{NUL}@example.com", "password": PASSWORD}, id="logIn"),
+        pytest.param(ADMIN_LOG_IN, {"email": NUL, "password": NUL}, id="adminLogIn"),
+        pytest.param(CONFIRM, {"token": NUL}, id="confirmEmail"),
+        pytest.param(ASK_RESET_PASSWORD, {"email": f"{NUL}@example.com"}, id="reset"),
+        pytest.param("query($s: String) { catalog(search: $s) { totalCount } }", {"s": NUL}),
+        pytest.param("query($s: String!) { service(slug: $s) { id } }", {"s": NUL}),
+        pytest.param('{ catalog(search: "a\\u0000") { totalCount } }', None, id="literal"),
+    ],
+)
+def test_control_characters_where_nothing_matches_are_no_internal_error(
+    api: Api, query: str, variables: dict[str, Any]
+) -> None:
+    token, _ = admin_login(api)
+    response = api.post(query, variables, token)
+    assert response.status_code == 200, response.text
+    errors = response.json().get("errors") or []
+    assert all(e["extensions"]["code"] != "INTERNAL_SERVER_ERROR" for e in errors), errors

@@ -382,3 +382,20 @@ def test_last_used_at_is_recorded_at_most_once_a_minute(setup: Setup) -> None:
     # Another key's use is its own.
     second = setup.catalog.key(token, setup.app_id)
     assert last_used(api, token, second.id) is None
+
+
+def test_an_international_domain_reaches_the_gateway_headers_in_ascii(
+    portal: Portal, catalog: Catalog
+) -> None:
+    """Headers carry only ASCII: addresses are stored with their domain in punycode."""
+    version = catalog.service("weather", "v1")
+    portal.sign_up("Ada@Bücher.de")
+    stored = "ada@xn--bcher-kva.de"
+    developer = portal.confirm(stored)  # the mail went to the ASCII address
+    portal.decide("approveDeveloper", developer["id"])
+    token = portal.log_in("ada@bücher.de")  # either spelling logs in
+    assert portal.log_in(stored)
+    key = catalog.approved_key(token, version)
+    allowed = verify(portal.api.client, version, key.key)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.headers["X-Consumer-Developer-Email"] == stored

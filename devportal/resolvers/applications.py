@@ -14,7 +14,8 @@ from devportal.errors import BadUserInput, NotFound
 from devportal.events import RegistrationChanged
 from devportal.models import Admin, Application, Developer, Registration
 from devportal.models.base import utcnow
-from devportal.resolvers.common import Account, optional_text, required_text, save_unique
+from devportal.resolvers.checks import optional_text, required_text
+from devportal.resolvers.common import Account, save_unique
 from devportal.resolvers.pagination import Page, paginate
 
 _REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
@@ -37,7 +38,7 @@ def _checked(data: ApplicationData) -> ApplicationData:
     return ApplicationData(
         name=required_text(data.name, "The name"),
         reference_id=reference_id,
-        description=optional_text(data.description, "The description", limit=2000),
+        description=optional_text(data.description, "The description", limit=2000, lines=True),
     )
 
 

@@ -9,16 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from devportal.db import execute_update
-from devportal.errors import BadUserInput, NotFound
+from devportal.errors import NotFound
 from devportal.models import Admin, AuthStrategy, Service, ServiceVersion
 from devportal.models.base import utcnow
-from devportal.resolvers.common import (
-    Account,
-    require_catalog_reader,
-    required_text,
-    save_unique,
-    slug,
-)
+from devportal.resolvers.checks import optional_text, required_text, slug, version_name
+from devportal.resolvers.common import Account, require_catalog_reader, save_unique
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.portal import get_portal_settings
 
@@ -34,13 +29,11 @@ class ServiceData:
 
 
 def _checked(data: ServiceData) -> ServiceData:
-    description = data.description.strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise BadUserInput(f"The description must be at most {MAX_DESCRIPTION} characters.")
+    description = optional_text(data.description, "The description", MAX_DESCRIPTION, lines=True)
     return ServiceData(
         slug=slug(data.slug, "The slug"),
         name=required_text(data.name, "The name"),
-        description=description,
+        description=description or "",
     )
 
 
@@ -78,9 +71,7 @@ async def create_service_version(
     *, session: AsyncSession, admin: Admin, service_id: int, name: str
 ) -> ServiceVersion:
     await _service(session, service_id)
-    version = ServiceVersion(
-        service_id=service_id, name=required_text(name, "The version name", limit=50)
-    )
+    version = ServiceVersion(service_id=service_id, name=version_name(name))
     await save_unique(session, version, f"This service has a version '{version.name}' already.")
     return version
 

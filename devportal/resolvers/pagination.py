@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devportal.errors import BadUserInput
-from devportal.resolvers.common import parse_id
+from devportal.resolvers.checks import parse_id
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from devportal.errors import BadUserInput
 from devportal.models import PORTAL_SETTINGS_ID, Admin, PortalSettings
+from devportal.resolvers.checks import required_text
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,7 @@ async def update_portal_settings(
         settings = PortalSettings()
         session.add(settings)
     if change.name is not None:
-        name = change.name.strip()
-        if not name or len(name) > 200:
-            raise BadUserInput("The portal name must be 1 to 200 characters.")
-        settings.name = name
+        settings.name = required_text(change.name, "The portal name")
     if change.public is not None:
         settings.public = change.public
     if change.auto_approve_developers is not None:

@@ -7,7 +7,7 @@ import strawberry
 from strawberry import relay
 
 from devportal.errors import NotFound
-from devportal.resolvers.common import parse_id
+from devportal.resolvers.checks import parse_id
 from devportal.resolvers.pagination import Page
 
 NodeT = TypeVar("NodeT")
