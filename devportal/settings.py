@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything an operator can set. Names and defaults follow the behaviour contract."""
 
-    model_config = SettingsConfigDict(env_prefix="DEVPORTAL_", frozen=True)
+    # An empty variable (``DEVPORTAL_SMTP_URL=`` in a compose or .env file) means unset.
+    model_config = SettingsConfigDict(env_prefix="DEVPORTAL_", frozen=True, env_ignore_empty=True)
 
     database_url: str = "sqlite+aiosqlite:///./devportal.db"
     smtp_url: SecretStr | None = None

@@ -272,3 +272,21 @@ def test_credentials_are_never_sent_to_a_server_without_starttls(database_url: s
     assert queued.status == MailStatus.PENDING
     assert queued.last_error
     assert "STARTTLS" in queued.last_error
+
+
+def test_an_empty_smtp_url_in_the_environment_means_mail_to_the_log(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As compose and .env files often leave them: set, but empty.
+    monkeypatch.setenv("DEVPORTAL_SMTP_URL", "")
+    monkeypatch.setenv("DEVPORTAL_MAIL_MAX_ATTEMPTS", "")
+    settings = Settings(database_url=database_url)
+    assert settings.smtp_url is None
+    assert settings.mail_max_attempts == 30
+    with (
+        watching("devportal.mailer", "confirm-email") as log,
+        TestClient(create_app(settings)) as client,
+    ):
+        sign_up(client)
+        assert log.seen.wait(WAIT)
+    assert "no DEVPORTAL_SMTP_URL set" in log.records[0].getMessage()
