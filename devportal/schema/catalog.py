@@ -177,7 +177,9 @@ class CatalogMutation:
         description="Add a service (unpublished). Admins only.", permission_classes=[IsAdmin]
     )
     async def create_service(
-        self, info: Info, input: Annotated[ServiceInput, strawberry.argument(description="It.")]
+        self,
+        info: Info,
+        input: Annotated[ServiceInput, strawberry.argument(description="The new service.")],
     ) -> Service:
         async with info.context.transaction() as session:
             row = await catalog.create_service(
@@ -229,7 +231,13 @@ class CatalogMutation:
         self,
         info: Info,
         service_id: ServiceId,
-        name: Annotated[str, strawberry.argument(description="Unique within the service.")],
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="Unique within the service, and the last segment of its gateway "
+                "path: 1 to 50 letters, digits, dots, dashes or underscores."
+            ),
+        ],
     ) -> ServiceVersion:
         async with info.context.transaction() as session:
             row = await catalog.create_service_version(
