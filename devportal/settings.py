@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     # after the first, so an SMTP outage of most of a day loses no mail.
     mail_max_attempts: int = Field(default=30, ge=1)
     mail_retry_base_seconds: float = Field(default=5.0, gt=0)
-    mail_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)

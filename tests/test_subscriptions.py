@@ -257,11 +257,19 @@ def test_subscriptions_per_connection_are_capped(database_url: str, smtp: SmtpSe
     for live in serve(settings, smtp):
         feed = live.subscriber(live.portal.admin)
         assert feed.acknowledged()
-        for n in range(3):
+        for n in range(2):
             feed.subscribe(EVENTS, id=str(n))
-        refused = feed.receive()
-        assert refused["type"] == "error"
-        assert refused["id"] == "2"
+        live.joined.wait_for(2)
+        feed.subscribe(DEVELOPERS, id="2")
+        assert _ended(feed) == "RATE_LIMITED"
+        assert feed.receive() == {"id": "2", "type": "complete"}
+        # Queries on the same connection are not subscriptions: they still run.
+        feed.subscribe("{ portal { name } }", id="3")
+        assert feed.next_payload()["data"]["portal"]["name"]
+        # Ending a subscription frees its place.
+        feed.send({"id": "0", "type": "complete"})
+        feed.subscribe(DEVELOPERS, id="4")
+        live.joined.wait_for(3)
 
 
 def test_keep_alive_messages_on_the_older_protocol(database_url: str, smtp: SmtpServer) -> None:

@@ -26,7 +26,7 @@ from strawberry.types import Info as StrawberryInfo
 from strawberry.types.unset import UnsetType
 
 from devportal.db import Database
-from devportal.errors import Forbidden, Unauthenticated
+from devportal.errors import Forbidden, RateLimited, Unauthenticated
 from devportal.models import Admin, Developer
 from devportal.resolvers import accounts
 from devportal.schema.loaders import Loaders, make_loaders
@@ -56,6 +56,7 @@ class Context:
     auth: accounts.Authenticated | None = None
     token: str | None = None
     connection_params: dict[str, Any] | None = field(default=None)
+    subscriptions: int = 0  # running on this connection
 
     @property
     def account(self) -> Admin | Developer | None:
@@ -90,6 +91,24 @@ class Context:
         if scope is not None:
             await scope.session.close()
         _scope.set(OperationScope.open(self.db))
+
+    @asynccontextmanager
+    async def subscription_slot(self) -> AsyncIterator[None]:
+        """Hold one of this connection's subscriptions, or refuse with RATE_LIMITED.
+
+        Counted here rather than by Strawberry, whose limit answers without a code.
+        """
+        limit = self.settings.max_subscriptions_per_connection
+        if self.subscriptions >= limit:
+            raise RateLimited(
+                f"This connection already holds {limit} subscriptions, the most it may: "
+                "end one first."
+            )
+        self.subscriptions += 1
+        try:
+            yield
+        finally:
+            self.subscriptions -= 1
 
     @property
     def admin(self) -> Admin:
@@ -164,7 +183,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
-            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            max_subscriptions_per_connection=None,  # Context.subscription_slot counts them
             keep_alive=True,
             keep_alive_interval=settings.websocket_keep_alive_seconds,
         )

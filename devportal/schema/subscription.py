@@ -113,9 +113,10 @@ class Subscription:
             application_id=node_pk(application_id, "Application") if application_id else None,
             on_overflow=_drop_connection(context),
         )
-        async for event in events:
-            yield RegistrationEvent.of(event)
-            await context.reset()
+        async with context.subscription_slot():
+            async for event in events:
+                yield RegistrationEvent.of(event)
+                await context.reset()
 
     @strawberry.subscription(
         description="Admins only: developers as their status changes (new sign-ups waiting for "
@@ -131,12 +132,13 @@ class Subscription:
             admin=context.admin,
             on_overflow=_drop_connection(context),
         )
-        async for event in events:
-            yield Developer(
-                id=event.developer_id,
-                email=event.email,
-                full_name=event.full_name,
-                organization=event.organization,
-                status=DeveloperStatus[event.status],
-                created_at=event.created_at or event.at,
-            )
+        async with context.subscription_slot():
+            async for event in events:
+                yield Developer(
+                    id=event.developer_id,
+                    email=event.email,
+                    full_name=event.full_name,
+                    organization=event.organization,
+                    status=DeveloperStatus[event.status],
+                    created_at=event.created_at or event.at,
+                )
