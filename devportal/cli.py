@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 import uvicorn
+from sqlalchemy.engine import make_url
 from uvicorn.config import LOGGING_CONFIG
 
 from devportal import migrate
@@ -37,6 +38,14 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings()
+    if args.workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
+        print(
+            "devportal serve: several workers need PostgreSQL (DEVPORTAL_DATABASE_URL); on "
+            "SQLite, live updates would reach only the subscribers of the worker that made "
+            "the change.",
+            file=sys.stderr,
+        )
+        return 2
     migrate.upgrade(settings.database_url)
     uvicorn.run(
         "devportal.app:create_app",

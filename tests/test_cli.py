@@ -182,6 +182,17 @@ def wait_until_ready(server: subprocess.Popen[str], base: str, log: Path) -> Non
     pytest.fail(f"devportal serve did not become ready:\n{log.read_text()}")
 
 
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+    refused = devportal("serve", "--workers", "2", DEVPORTAL_DATABASE_URL=url)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "devportal serve: several workers need PostgreSQL (DEVPORTAL_DATABASE_URL); on "
+        "SQLite, live updates would reach only the subscribers of the worker that made the change."
+    ]
+    assert not (tmp_path / "devportal.db").exists()  # refused before touching anything
+
+
 def test_serve_migrates_and_answers_over_http(tmp_path: Path) -> None:
     """Always on SQLite: a fresh file the server must migrate itself."""
     port = free_port()
