@@ -216,6 +216,7 @@ class MailWorker:
                 # The body may hold a one-time link: keep it no longer than needed.
                 .values(status=MailStatus.SENT, sent_at=utcnow(), body="", last_error=None),
             )
+        log.debug("mail %s sent to %s", message.id, message.recipient)
 
     async def _failed(self, message: OutboxMessage, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
