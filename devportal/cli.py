@@ -12,7 +12,6 @@ import sys
 from typing import Any
 
 import uvicorn
-from sqlalchemy.engine import make_url
 from uvicorn.config import LOGGING_CONFIG
 
 from devportal import migrate
@@ -38,13 +37,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    if args.workers > 1 and make_url(settings.database_url).get_backend_name() == "sqlite":
-        print(
-            "devportal serve: several workers need PostgreSQL (DEVPORTAL_DATABASE_URL); on "
-            "SQLite, live updates would reach only the subscribers of the worker that made "
-            "the change.",
-            file=sys.stderr,
-        )
+    problem = _serving_problem(settings, args.workers)
+    if problem:
+        print(f"devportal serve: {problem}", file=sys.stderr)
         return 2
     migrate.upgrade(settings.database_url)
     uvicorn.run(
@@ -62,6 +57,26 @@ def serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=settings.websocket_keep_alive_seconds,
     )
     return 0
+
+
+def _serving_problem(settings: Settings, workers: int) -> str | None:
+    """What in the settings would make the server fail or misbehave, said before it starts."""
+    from devportal.resolvers import accounts
+
+    if workers > 1 and settings.is_sqlite:
+        return (
+            "several workers need PostgreSQL (DEVPORTAL_DATABASE_URL); on SQLite, live "
+            "updates would reach only the subscribers of the worker that made the change."
+        )
+    email, password = settings.bootstrap_admin_email, settings.bootstrap_admin_password
+    try:
+        if email is not None:
+            accounts.normalize_email(email)
+        if password is not None:
+            accounts.check_password(password.get_secret_value())
+    except DomainError as error:
+        return f"DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD: {error.message}"
+    return None
 
 
 def run_migrations(args: argparse.Namespace) -> int:

@@ -3,17 +3,17 @@
 from functools import cached_property
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Everything an operator can set. Names and defaults follow the behaviour contract."""
 
-    # An empty variable (``DEVPORTAL_SMTP_URL=`` in a compose or .env file) means unset.
-    model_config = SettingsConfigDict(env_prefix="DEVPORTAL_", frozen=True, env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix="DEVPORTAL_", frozen=True)
 
-    database_url: str = "sqlite+aiosqlite:///./devportal.db"
+    # Never empty: a blank DEVPORTAL_DATABASE_URL= is a mistake, not "a local file".
+    database_url: str = Field(default="sqlite+aiosqlite:///./devportal.db", min_length=1)
     smtp_url: SecretStr | None = None
     mail_from: str = "Developer Portal <no-reply@localhost>"
     public_url: str = "http://localhost:8000"
@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     subscriber_queue_size: int = Field(default=100, ge=1)
     websocket_keep_alive_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("smtp_url", "bootstrap_admin_email", "bootstrap_admin_password", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        """``DEVPORTAL_SMTP_URL=`` (as compose and .env files leave it) means not set."""
+        return None if value == "" else value
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -159,14 +159,12 @@ class Catalog:
         published: bool = True,
         registration: bool = True,
         auto_approve: bool = False,
+        name: str | None = None,
     ) -> Version:
         """A service with one version, as an admin sets it up."""
         admin = self.portal.admin
-        service = self.api.data(
-            CREATE_SERVICE,
-            {"input": {"slug": slug, "name": slug.title(), "description": f"The {slug} API"}},
-            admin,
-        )["createService"]
+        entry = {"slug": slug, "name": name or slug.title(), "description": f"The {slug} API"}
+        service = self.api.data(CREATE_SERVICE, {"input": entry}, admin)["createService"]
         if published:
             self.api.data(PUBLISH, {"id": service["id"], "published": True}, admin)
         created = self.api.data(

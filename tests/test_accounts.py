@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 from tests.flows import CONFIRM, LOG_IN, ME, PASSWORD, SIGN_UP, Portal
 from tests.support import body, token_from
 
@@ -167,6 +170,27 @@ def test_a_reset_ends_every_older_reset_link_too(portal: Portal) -> None:
     stale = portal.api.error(RESET, {"token": older, "password": "somebody else's choice"})
     assert stale.code == "INVALID_TOKEN"
     assert portal.log_in(dev.email, "the owner's new passphrase")
+
+
+def test_several_reset_links_used_at_once_set_one_password(portal: Portal) -> None:
+    """Each use spends every link of the account: one wins, the rest are INVALID_TOKEN."""
+    dev = portal.developer("ada@example.com")
+    links = []
+    for _ in range(4):
+        portal.api.data(ASK_RESET, {"email": dev.email})
+        links.append(token_from(portal.inbox.wait_for(dev.email, "Reset your password")))
+
+    def use(n: int) -> dict[str, Any]:
+        variables = {"token": links[n % 4], "password": f"passphrase number {n}"}
+        return dict(portal.api.post(RESET, variables).json())
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(use, range(8)))
+    winners = [n for n, r in enumerate(results) if not r.get("errors")]
+    codes = {r["errors"][0]["extensions"]["code"] for r in results if r.get("errors")}
+    assert len(winners) == 1, results
+    assert codes == {"INVALID_TOKEN"}
+    assert portal.log_in(dev.email, f"passphrase number {winners[0]}")
 
 
 def test_password_reset_for_an_unknown_email_says_nothing(portal: Portal) -> None:

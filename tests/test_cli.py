@@ -193,6 +193,29 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
     assert not (tmp_path / "devportal.db").exists()  # refused before touching anything
 
 
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": "admin@portal.local"}, "valid email address"),
+        ({"DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": "short"}, "at least 12 characters"),
+    ],
+)
+def test_serve_refuses_a_bootstrap_admin_it_could_not_create(
+    tmp_path: Path, variables: dict[str, str], message: str
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+    settings = {
+        "DEVPORTAL_DATABASE_URL": url,
+        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": "admin@portal.example",
+        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": "a long enough password",
+    }
+    refused = devportal("serve", **(settings | variables))
+    assert refused.returncode == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("devportal serve: DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL/_PASSWORD: ")
+    assert message in line
+
+
 def test_serve_migrates_and_answers_over_http(tmp_path: Path) -> None:
     """Always on SQLite: a fresh file the server must migrate itself."""
     port = free_port()

@@ -260,6 +260,16 @@ def test_unknown_service_or_version_is_404(setup: Setup) -> None:
     assert_refused(verify(setup.client, ("nothing", "v1"), key, header="X-API-Key"), 404, NOT_FOUND)
 
 
+@pytest.mark.parametrize("path", [("weath%00er", "v1"), ("weather", "v%001"), ("We ather", "v1")])
+def test_a_path_no_version_can_have_is_404_after_the_key_check(
+    setup: Setup, path: tuple[str, str]
+) -> None:
+    """A NUL in the path would be an error on PostgreSQL: it never reaches the database."""
+    assert_refused(verify(setup.client, path, setup.key.key), 404, NOT_FOUND)
+    assert_refused(verify(setup.client, path, "not-a-key"), 401, BAD_KEY)
+    assert_refused(verify(setup.client, path, None), 401, NO_KEY)
+
+
 # --- 200 -------------------------------------------------------------------------------------
 
 

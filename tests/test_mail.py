@@ -12,13 +12,14 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from pydantic import ValidationError
 from sqlmodel import col
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.db import Database
-from devportal.mailer.delivery import retry_delay
+from devportal.mailer.delivery import SmtpTransport, retry_delay
 from devportal.models import MailStatus, OutboxMessage
 from devportal.settings import Settings
 from tests.conftest import make_settings
@@ -279,10 +280,10 @@ def test_an_empty_smtp_url_in_the_environment_means_mail_to_the_log(
 ) -> None:
     # As compose and .env files often leave them: set, but empty.
     monkeypatch.setenv("DEVPORTAL_SMTP_URL", "")
-    monkeypatch.setenv("DEVPORTAL_MAIL_MAX_ATTEMPTS", "")
+    monkeypatch.setenv("DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL", "")
     settings = Settings(database_url=database_url)
     assert settings.smtp_url is None
-    assert settings.mail_max_attempts == 30
+    assert settings.bootstrap_admin_email is None
     with (
         watching("devportal.mailer", "confirm-email") as log,
         TestClient(create_app(settings)) as client,
@@ -290,3 +291,24 @@ def test_an_empty_smtp_url_in_the_environment_means_mail_to_the_log(
         sign_up(client)
         assert log.seen.wait(WAIT)
     assert "no DEVPORTAL_SMTP_URL set" in log.records[0].getMessage()
+
+
+def test_an_empty_database_url_is_refused_not_taken_for_a_local_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVPORTAL_DATABASE_URL", "")
+    with pytest.raises(ValidationError, match="database_url"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "port"),
+    [
+        ("smtp://relay.example", 25),
+        ("smtp://user:secret@relay.example", 25),  # STARTTLS does not move it to 587
+        ("smtps://user:secret@relay.example", 465),
+        ("smtp://user:secret@relay.example:587", 587),
+    ],
+)
+def test_the_smtp_port_is_the_urls_or_the_schemes_usual_one(url: str, port: int) -> None:
+    assert SmtpTransport(url, timeout=1).port == port

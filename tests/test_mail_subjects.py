@@ -13,27 +13,11 @@ from devportal.db import Database
 from devportal.mailer import templates
 from devportal.mailer.templates import SUBJECT_LIMIT
 from devportal.models import Application, Service
-from tests.flows import CREATE_SERVICE, CREATE_VERSION, ENABLE, PUBLISH, Catalog, Portal, Version
+from tests.flows import Catalog, Portal
 from tests.support import body
 
 ADMIN = "admin@portal.test"
 ADA = "ada@example.com"
-
-
-def _version(portal: Portal, *, service_name: str, version_name: str) -> Version:
-    """A published service open to registration, with the names given."""
-    api, admin = portal.api, portal.admin
-    service = api.data(
-        CREATE_SERVICE,
-        {"input": {"slug": "weather", "name": service_name, "description": "Forecasts"}},
-        admin,
-    )["createService"]
-    api.data(PUBLISH, {"id": service["id"], "published": True}, admin)
-    version = api.data(CREATE_VERSION, {"serviceId": service["id"], "name": version_name}, admin)[
-        "createServiceVersion"
-    ]
-    api.data(ENABLE, {"id": version["id"], "autoApprove": False}, admin)
-    return Version(service["id"], "weather", version["id"], version_name)
 
 
 def _one_line_and_short(subject: str) -> None:
@@ -46,7 +30,7 @@ def test_names_at_their_longest_make_subjects_that_fit_the_outbox(
     portal: Portal, catalog: Catalog
 ) -> None:
     application, service, version = "A" * 199 + "Z", "S" * 199 + "Z", "v" * 49 + "Z"
-    weather = _version(portal, service_name=service, version_name=version)
+    weather = catalog.service("weather", version, name=service)
     dev = portal.developer(ADA)
     app_id = catalog.application(dev.token, "long-names", application)
 

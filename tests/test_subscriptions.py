@@ -19,7 +19,7 @@ from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import UNREGISTER, Catalog, Portal
 from tests.servers import LEGACY_WS, GraphQLWebSocket, graphql_websocket, threaded_server
-from tests.support import Api, LogCounter, SmtpServer, attached
+from tests.support import WAIT, Api, LogCounter, SmtpServer, attached, watching
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
@@ -219,6 +219,16 @@ def test_a_revoked_developers_subscription_is_closed(live: Live) -> None:
     live.portal.decide("revokeDeveloper", dev.id)
     assert _ended(feed) == "UNAUTHENTICATED"
     _nothing_more_on(feed)
+
+
+def test_a_failing_session_check_is_an_internal_error_not_silence(live: Live) -> None:
+    feed = live.subscriber(live.portal.admin)
+    assert feed.acknowledged()
+    drop_table(live.settings.database_url, "auth_session")
+    with watching("devportal.graphql", "Traceback|auth_session") as logged:
+        feed.subscribe("{ portal { name } }", id="q")
+        assert _ended(feed) == "INTERNAL_SERVER_ERROR"
+        assert logged.seen.wait(WAIT)
 
 
 def test_an_expiring_token_ends_the_subscription(database_url: str, smtp: SmtpServer) -> None:

@@ -56,8 +56,9 @@ class SmtpTransport:
         if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
             raise ValueError("DEVPORTAL_SMTP_URL must look like smtp://user:pass@host:587")
         self._host = parts.hostname
-        self._port = parts.port
         self._implicit_tls = parts.scheme == "smtps"
+        # Stated, not left to aiosmtplib, which would pick 587 or 25 by the TLS mode.
+        self.port = parts.port or (465 if self._implicit_tls else 25)
         self._username = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         self._timeout = timeout
@@ -76,7 +77,7 @@ class SmtpTransport:
             await aiosmtplib.send(
                 message,
                 hostname=self._host,
-                port=self._port,
+                port=self.port,
                 username=self._username,
                 password=self._password,
                 use_tls=self._implicit_tls,

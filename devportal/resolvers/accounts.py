@@ -292,7 +292,6 @@ async def reset_password(*, session: AsyncSession, token: str, password: str) ->
     """
     check_password(password)
     developer = await _use_email_token(session, token, EmailTokenPurpose.RESET_PASSWORD)
-    await _spend_every_email_token(session, developer, EmailTokenPurpose.RESET_PASSWORD)
     developer.password_hash = await hash_password(password)
     developer.updated_at = utcnow()
     await _end_sessions(session, developer)
@@ -481,41 +480,35 @@ async def _issue_email_token(
     return token
 
 
-async def _spend_every_email_token(
-    session: AsyncSession, developer: Developer, purpose: EmailTokenPurpose
-) -> None:
-    """Once a link has done its job, older links of the same kind must not do it again."""
-    await session.execute(
-        sa.update(EmailToken)
-        .where(col(EmailToken.developer_id) == developer.id)
-        .where(col(EmailToken.purpose) == purpose)
-        .where(col(EmailToken.used_at).is_(None))
-        .values(used_at=utcnow())
-    )
-
-
 async def _use_email_token(
     session: AsyncSession, token: str, purpose: EmailTokenPurpose
 ) -> Developer:
-    """Spend a single-use email token; of two simultaneous uses, one fails."""
+    """Spend a single-use email token, and with it every other link of its kind to the
+    same account: once one has done its job, an older one must not do it again.
+
+    One statement spends them all, so two links used at once neither deadlock nor
+    both succeed: the second finds nothing left to spend.
+    """
     now = utcnow()
     digest = token_digest(token)
-    spent = await execute_update(
-        session,
-        sa.update(EmailToken)
-        .where(col(EmailToken.token_hash) == digest)
-        .where(col(EmailToken.purpose) == purpose)
-        .where(col(EmailToken.used_at).is_(None))
-        .where(col(EmailToken.expires_at) > now)
-        .values(used_at=now),
-    )
-    if not spent:
-        raise InvalidToken()
     developer = await session.scalar(
         sa.select(Developer)
         .join(EmailToken, col(EmailToken.developer_id) == col(Developer.id))
         .where(col(EmailToken.token_hash) == digest)
+        .where(col(EmailToken.purpose) == purpose)
+        .where(col(EmailToken.used_at).is_(None))
+        .where(col(EmailToken.expires_at) > now)
     )
     if developer is None:
         raise InvalidToken()
+    spent = await session.scalars(
+        sa.update(EmailToken)
+        .where(col(EmailToken.developer_id) == developer.id)
+        .where(col(EmailToken.purpose) == purpose)
+        .where(col(EmailToken.used_at).is_(None))
+        .values(used_at=now)
+        .returning(col(EmailToken.token_hash))
+    )
+    if digest not in set(spent):
+        raise InvalidToken()  # spent by a simultaneous use of this or another link
     return developer

@@ -30,7 +30,7 @@ class ApplicationData:
 
 def _checked(data: ApplicationData) -> ApplicationData:
     reference_id = data.reference_id.strip()
-    if not _REFERENCE_ID.match(reference_id):
+    if not _REFERENCE_ID.fullmatch(reference_id):
         raise BadUserInput(
             "The reference ID must be 1 to 100 letters, digits, dots, dashes, colons or "
             "underscores, starting with a letter or digit."

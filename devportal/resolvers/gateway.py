@@ -25,6 +25,7 @@ from devportal.models import (
     ServiceVersion,
 )
 from devportal.models.base import utcnow
+from devportal.resolvers.checks import is_slug, is_version_name
 from devportal.security import token_digest
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -57,6 +58,10 @@ async def verify(
 ) -> Decision:
     if not key:
         return NO_KEY
+    if not (is_slug(service_slug) and is_version_name(version_name)):
+        # No version has this path; the key is still checked first. Such text (a NUL
+        # say) must not reach the database, which may refuse to compare it.
+        service_slug = version_name = ""
     async with db.session() as session:
         parameters = {"key_hash": token_digest(key), "slug": service_slug, "version": version_name}
         row = (await session.execute(_ACCESS, parameters)).one_or_none()

@@ -16,7 +16,7 @@ from strawberry.types import ExecutionContext
 
 from devportal.schema.context import OperationScopes
 from devportal.schema.errors import ContractErrors, log_errors
-from devportal.schema.inputs import RefuseNulCharacters
+from devportal.schema.inputs import RefuseUnstorableText
 from devportal.schema.mutation import Mutation
 from devportal.schema.query import Query
 from devportal.schema.subscription import Subscription
@@ -45,7 +45,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ValidationCache, maxsize=256),
             partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
             partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-            RefuseNulCharacters,
+            RefuseUnstorableText,
             *introspection,
         ],
     )

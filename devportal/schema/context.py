@@ -37,12 +37,17 @@ from devportal.settings import Settings
 class OperationScope:
     session: AsyncSession
     loaders: Loaders
+    # On a WebSocket, who this operation runs for, looked up for it (``checked``).
+    auth: accounts.Authenticated | None = None
+    checked: bool = False
 
     @classmethod
     def open(cls, db: Database) -> OperationScope:
         session = db.session()
         return cls(session=session, loaders=make_loaders(session))
 
+
+OPERATIONS_IN_FLIGHT = 100  # queries and mutations one WebSocket may run at once
 
 _scope: ContextVar[OperationScope | None] = ContextVar("devportal_operation", default=None)
 
@@ -53,10 +58,18 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     db: Database
-    auth: accounts.Authenticated | None = None
+    connection_auth: accounts.Authenticated | None = None
     token: str | None = None
     connection_params: dict[str, Any] | None = field(default=None)
     subscriptions: int = 0  # running on this connection
+
+    @property
+    def auth(self) -> accounts.Authenticated | None:
+        """Who the current operation runs for: checked for each operation on a WebSocket."""
+        scope = _scope.get()
+        if scope is not None and scope.checked:
+            return scope.auth
+        return self.connection_auth
 
     @property
     def account(self) -> Admin | Developer | None:
@@ -90,7 +103,10 @@ class Context:
         scope = _scope.get()
         if scope is not None:
             await scope.session.close()
-        _scope.set(OperationScope.open(self.db))
+        fresh = OperationScope.open(self.db)
+        if scope is not None:
+            fresh.auth, fresh.checked = scope.auth, scope.checked
+        _scope.set(fresh)
 
     @asynccontextmanager
     async def subscription_slot(self) -> AsyncIterator[None]:
@@ -138,21 +154,29 @@ class OperationScopes(SchemaExtension):
     A subscription's operation lasts as long as the subscription; its resolver
     resets the scope after each event, so no connection is held in between.
 
-    On a WebSocket the token from ``connection_init`` is checked again at the
-    start of every operation: a connection outlives log-outs, revocations and
-    expiry, and must not keep the rights it had when it opened.
+    On a WebSocket the token from ``connection_init`` is checked again for
+    every operation: a connection outlives log-outs, revocations and expiry,
+    and must not keep the rights it had when it opened. The check is made in
+    ``on_execute``, where a failure becomes the operation's error (in
+    ``on_operation`` it would end the operation without a word).
     """
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
             _scope.set(OperationScope.open(context.db))
-            if isinstance(context.request, WebSocket):
-                context.auth = await authenticate(context.db, context.token)
         yield
         scope = _scope.get()
         if scope is not None:
             await scope.session.close()
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        scope = _scope.get()
+        if isinstance(context, Context) and isinstance(context.request, WebSocket) and scope:
+            scope.auth = await authenticate(context.db, context.token)
+            scope.checked = True
+        yield
 
 
 async def authenticate(db: Database, token: str | None) -> accounts.Authenticated | None:
@@ -183,7 +207,11 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
-            max_subscriptions_per_connection=None,  # Context.subscription_slot counts them
+            # Context.subscription_slot counts subscriptions, with a code. Strawberry's
+            # cap counts every operation in flight (queries too) and answers without
+            # one: kept only as a guard against floods, above the subscriptions' room.
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection
+            + OPERATIONS_IN_FLIGHT,
             keep_alive=True,
             keep_alive_interval=settings.websocket_keep_alive_seconds,
         )
@@ -203,10 +231,10 @@ class GraphQLView(GraphQL[Context, None]):
         params = context.connection_params or {}
         header = params.get("Authorization", params.get("authorization"))
         await self._authenticate(context, header)
-        if context.auth is None:
+        if context.connection_auth is None:
             raise ConnectionRejectionError({"message": "Unauthorized"})
         return await super().on_ws_connect(context)
 
     async def _authenticate(self, context: Context, header: object) -> None:
         context.token = bearer_token(header)
-        context.auth = await authenticate(self.db, context.token)
+        context.connection_auth = await authenticate(self.db, context.token)

@@ -110,6 +110,15 @@ class ContractErrors(SchemaExtension):
             # ParserCache parses in a hook, so a syntax error (the token limit too) leaves
             # the operation as an exception, which Strawberry answers as it is.
             raise to_contract(error) from None
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [to_contract(error) for error in result.errors]
+        _to_contract(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        """The same for each result sent over a WebSocket, before it is sent."""
+        _to_contract(result)
+        yield
+
+
+def _to_contract(result: object) -> None:
+    errors = getattr(result, "errors", None)
+    if errors:
+        result.errors = [to_contract(error) for error in errors]  # type: ignore[attr-defined]
