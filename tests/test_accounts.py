@@ -159,13 +159,17 @@ def test_password_reset_sets_a_new_password_and_ends_sessions(portal: Portal) ->
     )
 
 
+def _reset_links(portal: Portal, email: str, count: int) -> list[str]:
+    links = []
+    for _ in range(count):
+        portal.api.data(ASK_RESET, {"email": email})
+        links.append(token_from(portal.inbox.wait_for(email, "Reset your password")))
+    return links
+
+
 def test_a_reset_ends_every_older_reset_link_too(portal: Portal) -> None:
     dev = portal.developer("ada@example.com")
-    links = []
-    for _ in range(2):
-        portal.api.data(ASK_RESET, {"email": dev.email})
-        links.append(token_from(portal.inbox.wait_for(dev.email, "Reset your password")))
-    older, newer = links
+    older, newer = _reset_links(portal, dev.email, 2)
     assert portal.api.data(RESET, {"token": newer, "password": "the owner's new passphrase"})
     stale = portal.api.error(RESET, {"token": older, "password": "somebody else's choice"})
     assert stale.code == "INVALID_TOKEN"
@@ -175,10 +179,7 @@ def test_a_reset_ends_every_older_reset_link_too(portal: Portal) -> None:
 def test_several_reset_links_used_at_once_set_one_password(portal: Portal) -> None:
     """Each use spends every link of the account: one wins, the rest are INVALID_TOKEN."""
     dev = portal.developer("ada@example.com")
-    links = []
-    for _ in range(4):
-        portal.api.data(ASK_RESET, {"email": dev.email})
-        links.append(token_from(portal.inbox.wait_for(dev.email, "Reset your password")))
+    links = _reset_links(portal, dev.email, 4)
 
     def use(n: int) -> dict[str, Any]:
         variables = {"token": links[n % 4], "password": f"passphrase number {n}"}
