@@ -12,6 +12,7 @@ import httpx2
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
 from websockets.exceptions import ConnectionClosed
 
 from devportal.app import create_app
@@ -37,6 +38,7 @@ class Live:
     joined: LogCounter
     settings: Settings
     connections: ExitStack
+    app: Starlette
 
     def subscriber(
         self, token: str | None, protocol: str = "graphql-transport-ws"
@@ -68,7 +70,7 @@ def serve(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
         portal = Portal(
             Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
         )
-        yield Live(url, portal, Catalog(portal), joined, settings, connections)
+        yield Live(url, portal, Catalog(portal), joined, settings, connections, app)
 
 
 @pytest.fixture
@@ -300,3 +302,32 @@ def drop_table(database_url: str, table: str) -> None:
         await engine.dispose()
 
     asyncio.run(drop())
+
+
+def _connections_in_use(live: Live) -> int:
+    return int(live.app.state.db.engine.pool.checkedout())
+
+
+def test_subscriptions_hold_no_database_connection(live: Live) -> None:
+    """Subscribing checks the application in a session of its own, closed at once: a
+    listening, ended or abandoned subscription holds no pooled connection."""
+    dev, app_id, _ = _registered(live, "ada@example.com", "ada-app")
+    per_feed = live.settings.max_subscriptions_per_connection
+    count = 2 * per_feed  # more than the PostgreSQL pool holds (10 + 10 overflow)
+    with attached("devportal.live", LogCounter("subscriber left")) as left:
+        feeds = [live.subscriber(dev.token) for _ in range(2)]
+        for feed in feeds:
+            assert feed.acknowledged()
+            for n in range(per_feed):
+                feed.subscribe(EVENTS, {"app": app_id}, id=str(n))
+        live.joined.wait_for(count)
+        assert _connections_in_use(live) == 0
+        for n in range(per_feed):
+            feeds[0].send({"id": str(n), "type": "complete"})
+        left.wait_for(per_feed)
+        assert _connections_in_use(live) == 0
+        feeds[1].close()  # the rest end with the connection
+        left.wait_for(count)
+    assert _connections_in_use(live) == 0
+    answer = live.portal.api.client.get("/gateway/verify/weather/v1", timeout=WAIT)
+    assert answer.status_code == 401

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devportal.db import Database
 from devportal.errors import NotFound, RateLimited, Unauthenticated
 from devportal.events import (
     DeveloperStatusChanged,
@@ -21,6 +22,7 @@ from devportal.events import (
     RegistrationChanged,
     SessionsEnded,
     SubscriberOverflow,
+    Subscription,
 )
 from devportal.models import Admin, Application, Developer
 from devportal.models.base import utcnow
@@ -32,17 +34,21 @@ log = logging.getLogger("devportal.live")
 
 async def registration_events(
     *,
-    session: AsyncSession,
-    bus: InProcessBus,
+    db: Database,
     viewer: Authenticated,
     application_id: int | None,
     on_overflow: Callable[[], None] | None = None,
 ) -> AsyncIterator[RegistrationChanged]:
-    """Developers: their own applications' registrations (optionally one). Admins: all."""
+    """Developers: their own applications' registrations (optionally one). Admins: all.
+
+    The application is checked in a session of its own, closed before the first
+    event: a subscription waits for hours and must not hold a pooled connection.
+    """
     if application_id is not None:
-        await _check_application(session, viewer, application_id)
+        async with db.session() as session:
+            await _check_application(session, viewer, application_id)
     account = viewer.account
-    async for event in _while_signed_in(bus, viewer, on_overflow):
+    async for event in _while_signed_in(db.bus, viewer, on_overflow):
         if not isinstance(event, RegistrationChanged):
             continue
         if isinstance(account, Developer) and event.developer_id != account.id:
@@ -77,29 +83,34 @@ async def _check_application(
 async def _while_signed_in(
     bus: InProcessBus, viewer: Authenticated, on_overflow: Callable[[], None] | None
 ) -> AsyncIterator[Event]:
+    who = f"{type(viewer.account).__name__.lower()} {viewer.account.id}"
     async with bus.subscribe(on_overflow) as subscription:
-        log.debug(
-            "subscriber joined: %s %s (%d listening)",
-            type(viewer.account).__name__.lower(),
-            viewer.account.id,
-            bus.subscriber_count,
-        )
-        while True:
-            remaining = (viewer.expires_at - utcnow()).total_seconds()
-            if remaining <= 0:
-                raise Unauthenticated("Your session has expired; log in again.")
-            try:
-                async with asyncio.timeout(remaining):
-                    event = await subscription.next()
-            except TimeoutError:
-                continue
-            except SubscriberOverflow:
-                raise RateLimited(
-                    "Too many undelivered events: this subscription was dropped. Subscribe again."
-                ) from None
-            if _ends_session(event, viewer):
-                raise Unauthenticated("Your session has ended; log in again.")
-            yield event
+        log.debug("subscriber joined: %s (%d listening)", who, bus.subscriber_count)
+        try:
+            while True:
+                event = await _next_while_signed_in(subscription, viewer)
+                yield event
+        finally:
+            log.debug("subscriber left: %s", who)
+
+
+async def _next_while_signed_in(subscription: Subscription, viewer: Authenticated) -> Event:
+    while True:
+        remaining = (viewer.expires_at - utcnow()).total_seconds()
+        if remaining <= 0:
+            raise Unauthenticated("Your session has expired; log in again.")
+        try:
+            async with asyncio.timeout(remaining):
+                event = await subscription.next()
+        except TimeoutError:
+            continue
+        except SubscriberOverflow:
+            raise RateLimited(
+                "Too many undelivered events: this subscription was dropped. Subscribe again."
+            ) from None
+        if _ends_session(event, viewer):
+            raise Unauthenticated("Your session has ended; log in again.")
+        return event
 
 
 def _ends_session(event: Event, viewer: Authenticated) -> bool:

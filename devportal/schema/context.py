@@ -9,6 +9,7 @@ runs in its own task.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -165,10 +166,14 @@ class OperationScopes(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context):
             _scope.set(OperationScope.open(context.db))
-        yield
-        scope = _scope.get()
-        if scope is not None:
-            await scope.session.close()
+        try:
+            yield
+        finally:
+            # Also when the operation fails or is cancelled (a client that completes its
+            # subscription or goes away): the connection goes back to the pool.
+            scope = _scope.get()
+            if scope is not None:
+                await asyncio.shield(scope.session.close())
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context

@@ -107,8 +107,7 @@ class Subscription:
         context = info.context
         assert context.auth is not None
         events = live.registration_events(
-            session=context.session,
-            bus=context.db.bus,
+            db=context.db,
             viewer=context.auth,
             application_id=node_pk(application_id, "Application") if application_id else None,
             on_overflow=_drop_connection(context),
