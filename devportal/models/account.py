@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from devportal.models.base import UTCDateTime, enum_column, utcnow
+from devportal.models.base import IDS_NEVER_REUSED, UTCDateTime, enum_column, utcnow
 
 
 class DeveloperStatus(StrEnum):
@@ -23,6 +23,7 @@ class EmailTokenPurpose(StrEnum):
 
 class Admin(SQLModel, table=True):
     __tablename__ = "admin"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True)
@@ -32,6 +33,7 @@ class Admin(SQLModel, table=True):
 
 class Developer(SQLModel, table=True):
     __tablename__ = "developer"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=320, unique=True)
@@ -49,6 +51,7 @@ class AuthSession(SQLModel, table=True):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "auth_session"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
@@ -66,6 +69,7 @@ class EmailToken(SQLModel, table=True):
     """A single-use token sent by email; only its SHA-256 is stored."""
 
     __tablename__ = "email_token"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)

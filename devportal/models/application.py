@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from devportal.models.base import UTCDateTime, enum_column, utcnow
+from devportal.models.base import IDS_NEVER_REUSED, UTCDateTime, enum_column, utcnow
 
 
 class RegistrationStatus(StrEnum):
@@ -17,6 +17,7 @@ class RegistrationStatus(StrEnum):
 
 class Application(SQLModel, table=True):
     __tablename__ = "application"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     developer_id: int = Field(foreign_key="developer.id", ondelete="CASCADE", index=True)
@@ -34,6 +35,7 @@ class Registration(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("application_id", "service_version_id"),
         sa.Index("ix_registration_status_id", "status", "id"),
+        IDS_NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,6 +54,7 @@ class Credential(SQLModel, table=True):
     """An API key: only its SHA-256 and first characters are kept."""
 
     __tablename__ = "credential"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", ondelete="CASCADE", index=True)

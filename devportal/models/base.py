@@ -7,6 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+# Table args of every table with an integer id. Without AUTOINCREMENT, SQLite gives a
+# new row the highest id plus one, so the id of a deleted newest row (and the global
+# ID a client still holds, such as "Registration:5") would name the next row instead.
+# With it, ids are never reused, as with PostgreSQL's sequences. Migration 0004.
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from devportal.models.base import UTCDateTime, enum_column, utcnow
+from devportal.models.base import IDS_NEVER_REUSED, UTCDateTime, enum_column, utcnow
 
 
 class AuthStrategy(StrEnum):
@@ -16,6 +16,7 @@ class AuthStrategy(StrEnum):
 
 class Service(SQLModel, table=True):
     __tablename__ = "service"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
@@ -28,7 +29,7 @@ class Service(SQLModel, table=True):
 
 class ServiceVersion(SQLModel, table=True):
     __tablename__ = "service_version"
-    __table_args__ = (sa.UniqueConstraint("service_id", "name"),)
+    __table_args__ = (sa.UniqueConstraint("service_id", "name"), IDS_NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="service.id", ondelete="CASCADE", index=True)

@@ -6,7 +6,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from devportal.models.base import UTCDateTime, enum_column, utcnow
+from devportal.models.base import IDS_NEVER_REUSED, UTCDateTime, enum_column, utcnow
 
 
 class MailStatus(StrEnum):
@@ -17,7 +17,10 @@ class MailStatus(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     recipient: str = Field(max_length=320)

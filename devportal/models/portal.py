@@ -2,11 +2,14 @@
 
 from sqlmodel import Field, SQLModel
 
+from devportal.models.base import IDS_NEVER_REUSED
+
 PORTAL_SETTINGS_ID = 1
 
 
 class PortalSettings(SQLModel, table=True):
     __tablename__ = "portal_settings"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int = Field(default=PORTAL_SETTINGS_ID, primary_key=True)
     name: str = Field(default="Developer Portal", max_length=200)
