@@ -16,7 +16,7 @@ from devportal.models import Admin, Application, Developer, Registration
 from devportal.models.base import utcnow
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.common import Account, save_unique
-from devportal.resolvers.pagination import Page, paginate
+from devportal.resolvers.pagination import Page, PageRequest, paginate
 
 _REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
@@ -109,10 +109,23 @@ async def applications_of(
     after: str | None,
 ) -> Page[Application]:
     """A developer's applications, oldest first: for that developer and for admins."""
-    if isinstance(viewer, Developer) and viewer.id != developer_id:
-        raise NotFound("No such developer.")
+    _require_applications_visible(viewer, developer_id)
     statement = sa.select(Application).where(col(Application.developer_id) == developer_id)
     return await paginate(session, statement, key=col(Application.id), first=first, after=after)
+
+
+def applications_request(
+    *, viewer: Account, developer_id: int, first: int | None, after: str | None
+) -> PageRequest:
+    """The page of a developer's applications to load in a batch (``batches``), with
+    the same rule as ``applications_of``: for that developer and for admins."""
+    _require_applications_visible(viewer, developer_id)
+    return PageRequest.of(developer_id, first=first, after=after)
+
+
+def _require_applications_visible(viewer: Account, developer_id: int | None) -> None:
+    if isinstance(viewer, Developer) and viewer.id != developer_id:
+        raise NotFound("No such developer.")
 
 
 async def visible_application(

@@ -50,6 +50,23 @@ def page_size(first: int | None) -> int:
     return min(first, MAX_PAGE)
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """One parent's page of a nested list: what a DataLoader is asked for.
+
+    Checked when made (a bad ``first`` or cursor is BAD_USER_INPUT before any
+    query), and hashable, so equal requests in one operation are loaded once.
+    """
+
+    parent: int
+    size: int
+    after: int | None
+
+    @classmethod
+    def of(cls, parent: int, *, first: int | None, after: str | None) -> "PageRequest":
+        return cls(parent, page_size(first), decode_cursor(after) if after is not None else None)
+
+
 async def paginate(
     session: AsyncSession,
     statement: sa.Select[Any],

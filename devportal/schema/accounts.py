@@ -54,13 +54,10 @@ class Developer(relay.Node):
     ) -> Connection[Annotated[Application, strawberry.lazy("devportal.schema.applications")]]:
         from devportal.schema.applications import Application
 
-        page = await applications.applications_of(
-            session=info.context.session,
-            viewer=info.context.admin_or_developer,
-            developer_id=self.id,
-            first=first,
-            after=after,
+        request = applications.applications_request(
+            viewer=info.context.admin_or_developer, developer_id=self.id, first=first, after=after
         )
+        page = await info.context.loaders.applications_of_developer.load(request)
         return Connection.of(page, Application.from_row)
 
     @classmethod

@@ -14,7 +14,8 @@ from devportal.models import (
     Service,
     ServiceVersion,
 )
-from devportal.resolvers.batches import rows_by_id, rows_grouped_by
+from devportal.resolvers.batches import pages_grouped_by, rows_by_id, rows_grouped_by
+from devportal.resolvers.pagination import Page, PageRequest
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Loaders:
     versions_of_service: DataLoader[int, list[ServiceVersion]]
     application: DataLoader[int, Application | None]
     developer: DataLoader[int, Developer | None]
+    applications_of_developer: DataLoader[PageRequest, Page[Application]]
     registrations_of_application: DataLoader[int, list[Registration]]
     credentials_of_application: DataLoader[int, list[Credential]]
 
@@ -37,6 +39,9 @@ def make_loaders(session: AsyncSession) -> Loaders:
         ),
         application=DataLoader(partial(rows_by_id, session, Application)),
         developer=DataLoader(partial(rows_by_id, session, Developer)),
+        applications_of_developer=DataLoader(
+            partial(pages_grouped_by, session, Application, "developer_id")
+        ),
         registrations_of_application=DataLoader(
             partial(rows_grouped_by, session, Registration, "application_id")
         ),
