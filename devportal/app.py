@@ -18,6 +18,7 @@ from devportal.gateway import gateway_route
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
 from devportal.pages import page_routes
+from devportal.resolvers.gateway import Gateway
 from devportal.schema.context import GraphQLView
 from devportal.settings import Settings
 
@@ -30,13 +31,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     db = Database(settings.database_url, subscriber_queue=settings.subscriber_queue_size)
     mailer = MailWorker(settings, db)
     housekeeper = Housekeeper(settings, db)
+    gateway = Gateway(db, max_entries=settings.gateway_cache_entries)
     graphql = GraphQLView(settings=settings, db=db)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bootstrap_admin(settings, db)
         await db.bus.start()
-        async with mailer.running(), housekeeper.running():
+        async with gateway.running(), mailer.running(), housekeeper.running():
             log.info("devportal ready")
             yield
         await db.bus.stop()
@@ -56,11 +58,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            gateway_route(db),
+            gateway_route(gateway),
             *page_routes(settings, db),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.gateway = gateway
     return app

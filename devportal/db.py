@@ -13,16 +13,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
-from devportal.events import Event, InProcessBus, bus_for
+from devportal.events import Event, InProcessBus, TablesChanged, bus_for
+from devportal.models import Credential
 
 SQLITE_BEGIN = "devportal_sqlite_begin"
 
@@ -31,6 +35,15 @@ SQLITE_BEGIN = "devportal_sqlite_begin"
 class _AfterCommit:
     events: list[Event] = field(default_factory=list)
     mail_queued: bool = False
+    tables: set[str] = field(default_factory=set)
+    keys_added: list[str] = field(default_factory=list)
+
+    def all_events(self) -> list[Event]:
+        """What the transaction queued, and last which tables it wrote (for caches)."""
+        if not self.tables:
+            return self.events
+        changed = TablesChanged(tuple(sorted(self.tables)), tuple(self.keys_added))
+        return [*self.events, changed]
 
 
 def _after_commit(session: AsyncSession) -> _AfterCommit:
@@ -89,6 +102,32 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriteSession(Session):
+    """A write transaction's session: it notes every table it writes.
+
+    Rows flushed through the unit of work and UPDATE/DELETE/INSERT statements
+    alike, so a cache can be emptied by the change without any mutation having
+    to remember to say so.
+    """
+
+
+@event.listens_for(WriteSession, "after_flush")
+def _note_flushed_rows(session: Session, _context: Any) -> None:
+    pending = session.info.setdefault("after_commit", _AfterCommit())
+    for row in (*session.new, *session.dirty, *session.deleted):
+        pending.tables.add(row.__table__.name)
+    pending.keys_added.extend(row.key_hash for row in session.new if isinstance(row, Credential))
+
+
+@event.listens_for(WriteSession, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if isinstance(table, sa.Table):
+            pending = state.session.info.setdefault("after_commit", _AfterCommit())
+            pending.tables.add(table.name)
+
+
 class ReadSession(AsyncSession):
     """A session that several resolvers of one operation may use at once.
 
@@ -126,8 +165,10 @@ class Database:
         self.bus: InProcessBus = bus_for(url, subscriber_queue)
         self.mail_queued = asyncio.Event()
         self._reads = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
-        writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        self._writes = async_sessionmaker(writer, expire_on_commit=False)
+        self._writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._writes = async_sessionmaker(
+            self._writer, expire_on_commit=False, sync_session_class=WriteSession
+        )
 
     def session(self) -> AsyncSession:
         """A session for reading, safe to share between concurrent resolvers."""
@@ -139,14 +180,21 @@ class Database:
         async with self._writes() as session:
             async with session.begin():
                 yield session
-                pending = _after_commit(session)
                 await session.flush()
-                if pending.events:
-                    await self.bus.stage(session, pending.events)
-            if pending.events:
-                self.bus.committed(pending.events)
+                events = _after_commit(session).all_events()
+                if events:
+                    await self.bus.stage(session, events)
+            if events:
+                self.bus.committed(events)
+            pending = _after_commit(session)
             if pending.mail_queued:
                 self.mail_queued.set()
+
+    @asynccontextmanager
+    async def untracked_write(self) -> AsyncIterator[AsyncConnection]:
+        """A write no cache depends on (bookkeeping such as ``lastUsedAt``): no events."""
+        async with self._writer.begin() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 import sqlalchemy as sa
@@ -79,10 +79,33 @@ class RegistrationChanged:
     application_updated_at: datetime
 
 
-Event = DeveloperStatusChanged | SessionsEnded | RegistrationChanged
+@dataclass(frozen=True)
+class TablesChanged:
+    """A transaction wrote these tables: what caches of them hold may be stale.
+
+    Queued by every write transaction itself (``devportal.db``), so no mutation can
+    forget it. ``keys_added`` holds the digests of API keys it created: the
+    gateway's index of known keys grows without a query.
+    """
+
+    tables: tuple[str, ...]
+    keys_added: tuple[str, ...] = ()
+
+
+Event = DeveloperStatusChanged | SessionsEnded | RegistrationChanged | TablesChanged
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in (DeveloperStatusChanged, SessionsEnded, RegistrationChanged)
+    cls.__name__: cls
+    for cls in (DeveloperStatusChanged, SessionsEnded, RegistrationChanged, TablesChanged)
 }
+
+
+class Observer(Protocol):
+    """What a per-process cache hears: every event, and whether it can hear at all."""
+
+    def on_event(self, event: Event) -> None: ...
+
+    def on_hearing(self, hearing: bool) -> None:
+        """False: events may be missed from now on, trust nothing cached. True: again."""
 
 
 def encode(event: Event) -> str:
@@ -100,6 +123,8 @@ def decode(payload: str) -> Event:
     for f in dataclasses.fields(cls):
         if f.type in ("datetime", datetime) and data.get(f.name) is not None:
             data[f.name] = datetime.fromisoformat(data[f.name])
+        elif isinstance(data.get(f.name), list):
+            data[f.name] = tuple(data[f.name])
     return cls(**data)
 
 
@@ -140,7 +165,17 @@ class InProcessBus:
 
     def __init__(self, max_queued: int = 100) -> None:
         self._subscribers: set[Subscription] = set()
+        self._observers: list[Observer] = []
         self.max_queued = max_queued
+
+    @property
+    def hearing(self) -> bool:
+        """Whether every committed change reaches this process (always, in one process)."""
+        return True
+
+    def observe(self, observer: Observer) -> None:
+        self._observers.append(observer)
+        observer.on_hearing(self.hearing)
 
     async def stage(self, session: AsyncSession, events: Sequence[Event]) -> None:
         """Called inside the transaction, just before it commits."""
@@ -150,9 +185,20 @@ class InProcessBus:
         self.deliver(events)
 
     def deliver(self, events: Sequence[Event]) -> None:
+        self._tell_observers(events)
         for subscriber in list(self._subscribers):
             for event in events:
-                subscriber.offer(event)
+                if not isinstance(event, TablesChanged):
+                    subscriber.offer(event)
+
+    def _tell_observers(self, events: Sequence[Event]) -> None:
+        for observer in self._observers:
+            for event in events:
+                observer.on_event(event)
+
+    def _hearing_changed(self, hearing: bool) -> None:
+        for observer in self._observers:
+            observer.on_hearing(hearing)
 
     @property
     def subscriber_count(self) -> int:
@@ -197,8 +243,16 @@ class PostgresBus(InProcessBus):
                 {"channel": CHANNEL, "payload": encode(event)},
             )
 
+    @property
+    def hearing(self) -> bool:
+        return self.listening.is_set()
+
     def committed(self, events: Sequence[Event]) -> None:
-        """Nothing: this process hears its own notifications through LISTEN like the others."""
+        """Caches here forget at once, so this process's next request sees the change.
+
+        Subscribers hear the change through LISTEN, like every other process's.
+        """
+        self._tell_observers(events)
 
     async def start(self) -> None:
         """Start listening; wait (a little) for it, so a fresh server misses no event."""
@@ -223,7 +277,7 @@ class PostgresBus(InProcessBus):
                 delay = 0.5
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("event listener: connection to PostgreSQL lost (%s); retrying", exc)
-            self.listening.clear()
+            self._set_listening(False)
             await asyncio.sleep(delay)  # back-off before reconnecting
             delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
 
@@ -233,7 +287,7 @@ class PostgresBus(InProcessBus):
         connection.add_termination_listener(lambda _conn: lost.set())
         try:
             await connection.add_listener(CHANNEL, self._on_notification)
-            self.listening.set()
+            self._set_listening(True)
             log.info("event listener: listening on PostgreSQL channel %s", CHANNEL)
             while not lost.is_set():
                 try:
@@ -244,6 +298,15 @@ class PostgresBus(InProcessBus):
         finally:
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
+
+    def _set_listening(self, listening: bool) -> None:
+        if listening == self.listening.is_set():
+            return
+        if listening:
+            self.listening.set()
+        else:
+            self.listening.clear()
+        self._hearing_changed(listening)
 
     def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:

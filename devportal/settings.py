@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     subscriber_queue_size: int = Field(default=100, ge=1)
     websocket_keep_alive_seconds: float = Field(default=15.0, gt=0)
+    # Decisions the gateway check keeps in memory, per process (about 300 bytes each).
+    gateway_cache_entries: int = Field(default=100_000, ge=1)
 
     @field_validator("smtp_url", "bootstrap_admin_email", "bootstrap_admin_password", mode="before")
     @classmethod

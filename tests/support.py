@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import logging
@@ -17,6 +18,8 @@ from typing import Any, TypeVar
 
 import httpx2
 from aiosmtpd.controller import Controller
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 WAIT = 10.0  # seconds: a generous upper bound, never a sleep
 
@@ -191,3 +194,25 @@ class Api:
         assert len(errors) == 1, errors
         assert "extensions" in errors[0], errors
         return GraphQLError(errors[0]["extensions"]["code"], errors[0]["message"])
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements that requests send to ``engine`` while the block runs.
+
+    All but those of the app's background workers (mail, housekeeping, the event
+    listener, the gateway's key index and use recorder), which run in tasks of
+    their own named ``devportal-…``.
+    """
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("devportal-"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

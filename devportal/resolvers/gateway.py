@@ -1,19 +1,30 @@
 """The gateway's question, asked on every API call: may this key consume this version?
 
-One indexed query and no cache, so a change (approve, reject, revoke,
-unregister, delete, disable) holds from the next call on, in every process.
+Answered from memory when it can be, from one indexed query when it cannot.
+``GatewayCache`` holds decisions per (key, service, version) and an index of
+every key that exists, so unknown keys are refused without a query. Both are
+emptied by the events that change what they hold (any write to a table the
+check reads, in this process at once and in others through the bus), and
+neither is trusted while this process may miss events: then every check asks
+the database. Use of a key is recorded at most once a minute, in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
 
-from devportal.db import Database, execute_update
+from devportal.caches import TableCache
+from devportal.db import Database
+from devportal.events import Event, TablesChanged
 from devportal.models import (
     Application,
     Credential,
@@ -28,7 +39,14 @@ from devportal.models.base import utcnow
 from devportal.resolvers.checks import is_slug, is_version_name
 from devportal.security import token_digest
 
+log = logging.getLogger("devportal.gateway")
+
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+READS = frozenset(
+    model.__tablename__
+    for model in (Credential, Application, Developer, Service, ServiceVersion, Registration)
+)
+"""The tables the check reads: a write to any of them empties the cached decisions."""
 
 
 @dataclass(frozen=True)
@@ -53,42 +71,198 @@ DENIED = Decision(403, "You cannot consume this service")
 UNKNOWN = Decision(404, "Not found")
 
 
-async def verify(
-    db: Database, *, key: str | None, service_slug: str, version_name: str
-) -> Decision:
-    if not key:
-        return NO_KEY
-    if not (is_slug(service_slug) and is_version_name(version_name)):
-        # No version has this path; the key is still checked first. Such text (a NUL
-        # say) must not reach the database, which may refuse to compare it.
-        service_slug = version_name = ""
+@dataclass
+class _Cached:
+    decision: Decision
+    credential_id: int | None
+
+
+class GatewayCache(TableCache[tuple[str, str, str], _Cached]):
+    """Decisions per (key digest, service, version), and the digests of every key."""
+
+    RETRY_MAX_SECONDS = 30.0
+
+    def __init__(self, db: Database, max_entries: int) -> None:
+        super().__init__(READS, max_entries)
+        self._db = db
+        self._known: set[int] | None = None  # None: not read yet, so not trusted
+        self._added_while_loading: list[str] = []
+        self._epoch = 0  # counts the times hearing began or ended
+        self.loading: asyncio.Task[None] | None = None
+
+    @property
+    def trusted(self) -> bool:
+        return self.hearing and self._known is not None
+
+    def on_event(self, event: Event) -> None:
+        super().on_event(event)
+        if isinstance(event, TablesChanged) and event.keys_added:
+            if self._known is not None:
+                self._known.update(_short(digest) for digest in event.keys_added)
+            else:
+                self._added_while_loading.extend(event.keys_added)
+
+    def on_hearing(self, hearing: bool) -> None:
+        super().on_hearing(hearing)
+        self._epoch += 1
+        self._known = None
+        if hearing and (self.loading is None or self.loading.done()):
+            self.loading = asyncio.get_running_loop().create_task(
+                self._load(), name="devportal-gateway-keys"
+            )
+
+    def known(self, digest: str) -> bool:
+        assert self._known is not None
+        return _short(digest) in self._known
+
+    async def _load(self) -> None:
+        """Read every key's digest: from then on an unknown key costs no query.
+
+        Read again if hearing stopped and began meanwhile (the read may predate a
+        change this process did not hear); keys created while it reads are added.
+        """
+        delay = 0.5
+        while self.hearing and self._known is None:
+            epoch = self._epoch
+            self._added_while_loading = []
+            try:
+                async with self._db.session() as session:
+                    digests = list(await session.scalars(sa.select(col(Credential.key_hash))))
+            except Exception as exc:
+                log.warning("gateway check: could not read the keys (%s); asking the database", exc)
+                await asyncio.sleep(delay)  # back-off before the next try
+                delay = min(delay * 2, self.RETRY_MAX_SECONDS)
+                continue
+            if self.hearing and epoch == self._epoch:
+                digests += self._added_while_loading
+                self._known = {_short(digest) for digest in digests}
+                log.info("gateway check: %d keys known, answering from memory", len(digests))
+
+
+def _short(digest: str) -> int:
+    """64 bits of a key's SHA-256: enough to tell keys apart, a quarter of the memory."""
+    return int(digest[:16], 16)
+
+
+class UseRecorder:
+    """``lastUsedAt``, at most once a minute per key, written in the background in batches."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, datetime] = {}
+        self._pending: set[int] = set()
+        self._wake = asyncio.Event()
+
+    def used(self, credential_id: int) -> None:
+        now = utcnow()
+        last = self._last.get(credential_id)
+        if last is None or now - last >= LAST_USED_RESOLUTION:
+            self._last[credential_id] = now
+            self._pending.add(credential_id)
+            self._wake.set()
+
+    async def flush(self, db: Database) -> None:
+        ids, self._pending = self._pending, set()
+        now = utcnow()
+        self._last = {i: t for i, t in self._last.items() if now - t < LAST_USED_RESOLUTION}
+        if not ids:
+            return
+        # Not a change that any cache holds: outside the tracked transactions.
+        async with db.untracked_write() as connection:
+            await connection.execute(
+                sa.update(Credential)
+                .where(col(Credential.id).in_(ids))
+                .where(
+                    sa.or_(
+                        col(Credential.last_used_at).is_(None),
+                        col(Credential.last_used_at) <= now - LAST_USED_RESOLUTION,
+                    )
+                )
+                .values(last_used_at=now)
+            )
+        log.debug("recorded the use of %d keys", len(ids))
+
+    async def run(self, db: Database) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.flush(db)
+            except Exception:
+                log.exception("could not record the use of keys; will try with the next use")
+
+
+class Gateway:
+    """The check, its cache and its use recorder, for one process."""
+
+    def __init__(self, db: Database, *, max_entries: int) -> None:
+        self.db = db
+        self.cache = GatewayCache(db, max_entries)
+        self.uses = UseRecorder()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Answer from memory once the keys are read; record uses until the end."""
+        self.db.bus.observe(self.cache)
+        if self.cache.loading is not None:
+            await asyncio.shield(self.cache.loading)
+        recorder = asyncio.create_task(self.uses.run(self.db), name="devportal-key-use")
+        try:
+            yield
+        finally:
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+            await self.uses.flush(self.db)
+
+    async def verify(self, *, key: str | None, service_slug: str, version_name: str) -> Decision:
+        if not key:
+            return NO_KEY
+        if not (is_slug(service_slug) and is_version_name(version_name)):
+            # No version has this path; the key is still checked first. Such text (a NUL
+            # say) must not reach the database, which may refuse to compare it.
+            service_slug = version_name = ""
+        digest = token_digest(key)
+        cache = self.cache
+        if cache.trusted:
+            if not cache.known(digest):
+                return BAD_KEY
+            cached = cache.get((digest, service_slug, version_name))
+            if cached is not None:
+                return self._used(cached)
+        generation = cache.generation
+        entry = await _from_database(self.db, digest, service_slug, version_name)
+        cache.put(generation, (digest, service_slug, version_name), entry)
+        return self._used(entry)
+
+    def _used(self, entry: _Cached) -> Decision:
+        if entry.credential_id is not None:
+            self.uses.used(entry.credential_id)
+        return entry.decision
+
+
+async def _from_database(db: Database, digest: str, slug: str, version: str) -> _Cached:
     async with db.session() as session:
-        parameters = {"key_hash": token_digest(key), "slug": service_slug, "version": version_name}
+        parameters = {"key_hash": digest, "slug": slug, "version": version}
         row = (await session.execute(_ACCESS, parameters)).one_or_none()
     if row is None:
-        return BAD_KEY
+        return _Cached(BAD_KEY, None)
     credential, application, developer, version_id, registration_enabled, registration = row
-    if version_id is None:
-        return UNKNOWN
     assert credential.id is not None
-    assert application.id is not None
-    assert developer.id is not None
-    if (
-        credential.last_used_at is None
-        or utcnow() - credential.last_used_at >= LAST_USED_RESOLUTION
-    ):
-        await _touch(db, credential.id)
+    if version_id is None:
+        return _Cached(UNKNOWN, credential.id)
     allowed = (
         developer.status == DeveloperStatus.APPROVED
         and registration_enabled
         and registration == RegistrationStatus.APPROVED
     )
     if not allowed:
-        return DENIED
+        return _Cached(DENIED, credential.id)
+    assert application.id is not None
+    assert developer.id is not None
     consumer = Consumer(
         credential.id, application.id, application.reference_id, developer.id, developer.email
     )
-    return Decision(200, "OK", consumer)
+    return _Cached(Decision(200, "OK", consumer), credential.id)
 
 
 def _access_statement() -> sa.Select[Any]:
@@ -128,21 +302,3 @@ def _access_statement() -> sa.Select[Any]:
 
 
 _ACCESS = _access_statement()
-
-
-async def _touch(db: Database, credential_id: int) -> None:
-    """Record use at most once a minute per key, so checks are not all writes."""
-    now = utcnow()
-    async with db.transaction() as session:
-        await execute_update(
-            session,
-            sa.update(Credential)
-            .where(col(Credential.id) == credential_id)
-            .where(
-                sa.or_(
-                    col(Credential.last_used_at).is_(None),
-                    col(Credential.last_used_at) <= now - LAST_USED_RESOLUTION,
-                )
-            )
-            .values(last_used_at=now),
-        )

@@ -24,13 +24,17 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
+from devportal.caches import TableCache
 from devportal.db import Database
 from devportal.errors import Forbidden, RateLimited, Unauthenticated
 from devportal.models import Admin, Developer
+from devportal.models.base import utcnow
 from devportal.resolvers import accounts
 from devportal.schema.loaders import Loaders, make_loaders
+from devportal.schema.responses import Responses
+from devportal.security import token_digest
 from devportal.settings import Settings
 
 
@@ -59,6 +63,7 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     db: Database
+    tokens: Tokens
     connection_auth: accounts.Authenticated | None = None
     token: str | None = None
     connection_params: dict[str, Any] | None = field(default=None)
@@ -179,21 +184,43 @@ class OperationScopes(SchemaExtension):
         context = self.execution_context.context
         scope = _scope.get()
         if isinstance(context, Context) and isinstance(context.request, WebSocket) and scope:
-            scope.auth = await authenticate(context.db, context.token)
+            scope.auth = await context.tokens.authenticate(context.db, context.token)
             scope.checked = True
         yield
 
 
-async def authenticate(db: Database, token: str | None) -> accounts.Authenticated | None:
-    """Who holds ``token`` now; in a session of its own, closed at once.
+SESSION_TABLES = ("auth_session", "developer", "admin")
+"""What a token's holder is read from: a write to any of them empties ``Tokens``."""
 
-    Not the operation's read session: an operation refused before it runs may
-    never get to close that one.
+
+class Tokens(TableCache[str, tuple[accounts.Authenticated | None]]):
+    """Who holds a token, per token digest, for this process: no query per request.
+
+    Emptied by any write to the tables above (a log-out, a revocation, a new
+    log-in); an entry past its session's expiry is not used. The accounts held
+    are shared by the requests that use them, and only ever read.
     """
-    if token is None:
-        return None
-    async with db.session() as session:
-        return await accounts.authenticate(session=session, token=token)
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(SESSION_TABLES, max_entries)
+
+    async def authenticate(self, db: Database, token: str | None) -> accounts.Authenticated | None:
+        """Who holds ``token`` now; from memory, or in a session of its own, closed at once.
+
+        Not the operation's read session: an operation refused before it runs may
+        never get to close that one.
+        """
+        if token is None:
+            return None
+        digest = token_digest(token)
+        cached = self.get(digest)
+        if cached is not None and (cached[0] is None or cached[0].expires_at > utcnow()):
+            return cached[0]
+        generation = self.generation
+        async with db.session() as session:
+            auth = await accounts.authenticate(session=session, token=token)
+        self.put(generation, digest, (auth,))
+        return auth
 
 
 def bearer_token(value: object) -> str | None:
@@ -222,11 +249,43 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.settings = settings
         self.db = db
+        self.tokens = Tokens(max_entries=settings.gateway_cache_entries)
+        db.bus.observe(self.tokens)
+        self.responses = Responses()
+        db.bus.observe(self.responses)
+
+    async def run(  # type: ignore[override]  # one body for the base's two overloads
+        self,
+        request: Request | WebSocket,
+        context: Context = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        """POSTed queries for a whole audience are answered from memory when they can be."""
+        if not isinstance(request, Request) or request.method != "POST":
+            return await super().run(request, context, root_value)
+        context = await self.get_context(request, response=None)
+        key = self.responses.key(await request.body(), context.auth)
+        if key is None:
+            return await super().run(request, context, root_value)
+        answer = self.responses.get(key)
+        if answer is not None:
+            return Response(answer, media_type="application/json")
+        generation = self.responses.generation
+        response = await super().run(request, context, root_value)
+        if response.status_code == 200:
+            self.responses.keep(generation, key, bytes(response.body))
+        return response
 
     async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
+        self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
-        context = Context(request=request, response=response, settings=self.settings, db=self.db)
+        context = Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            db=self.db,
+            tokens=self.tokens,
+        )
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))
         return context
@@ -242,4 +301,4 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def _authenticate(self, context: Context, header: object) -> None:
         context.token = bearer_token(header)
-        context.connection_auth = await authenticate(self.db, context.token)
+        context.connection_auth = await context.tokens.authenticate(self.db, context.token)
