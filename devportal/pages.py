@@ -49,9 +49,27 @@ _CONFIRMED = {
 }
 
 
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+
+
+def html_headers(policy: str) -> dict[str, str]:
+    """Headers of every HTML page devportal serves: never framed, never leaking its URL.
+
+    A page in a frame could be made to run an admin's clicks (clickjacking); the
+    URLs of these pages may hold a one-time token, so no Referer carries them on.
+    """
+    return {
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": f"{policy}; frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    headers = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
-    return HTMLResponse(_PAGE.format(title=title, body=body), status_code=status, headers=headers)
+    page = _PAGE.format(title=title, body=body)
+    return HTMLResponse(page, status_code=status, headers=html_headers(PAGE_POLICY))
 
 
 def _message(text: str) -> str:

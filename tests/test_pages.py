@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx2
+
 from tests.flows import ASK_RESET_PASSWORD, LOG_IN, ME, PASSWORD, Portal
 from tests.support import body, token_from
 
@@ -68,3 +70,29 @@ def test_the_reset_page_without_a_token_sends_a_link(portal: Portal) -> None:
     assert client.post("/reset-password", data={"token": token, "password": "x" * 12}).is_success
     nobody = client.post("/reset-password", data={"email": "nobody@example.com"})
     assert nobody.text == sent.text
+
+
+def _never_framed(response: httpx2.Response) -> None:
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_page_refuses_frames_and_referrers(portal: Portal) -> None:
+    client = portal.api.client
+    for path in ("/confirm-email?token=x", "/reset-password?token=x", "/reset-password"):
+        page = client.get(path)
+        _never_framed(page)
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+    _never_framed(client.get("/graphql", headers={"Accept": "text/html"}))
+
+
+def test_graphiql_keeps_no_token_and_takes_no_operation_from_a_link(portal: Portal) -> None:
+    """A link cannot open GraphiQL with a mutation ready to run, nor headers filled in."""
+    page = portal.api.client.get(
+        "/graphql?q=mutation%7BrevokeDeveloper%7D", headers={"Accept": "text/html"}
+    )
+    assert page.status_code == 200
+    assert "shouldPersistHeaders: false" in page.text
+    assert "window.location.search.slice(1)" not in page.text

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -31,6 +31,7 @@ from devportal.db import Database
 from devportal.errors import Forbidden, RateLimited, Unauthenticated
 from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
+from devportal.pages import html_headers
 from devportal.resolvers import accounts
 from devportal.schema.loaders import Loaders, make_loaders
 from devportal.schema.responses import Responses
@@ -232,6 +233,24 @@ def bearer_token(value: object) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
+# GraphiQL's page loads its code from a CDN (for now): only framing can be refused.
+GRAPHIQL_POLICY = "base-uri 'none'"
+_GRAPHIQL_HARDENING = {
+    # An admin's token must not outlive the tab in localStorage.
+    "shouldPersistHeaders: true": "shouldPersistHeaders: false",
+    # A link must not open GraphiQL with a mutation (or headers) filled in, ready to run.
+    'for (const entry of window.location.search.slice(1).split("&"))': "for (const entry of [])",
+}
+
+
+def _graphiql(html: str) -> str:
+    for unsafe, safe in _GRAPHIQL_HARDENING.items():
+        if unsafe not in html:
+            raise RuntimeError(f"Strawberry's GraphiQL page changed: {unsafe!r} not found")
+        html = html.replace(unsafe, safe)
+    return html
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, *, settings: Settings, db: Database) -> None:
         from devportal.schema import build_schema
@@ -253,6 +272,9 @@ class GraphQLView(GraphQL[Context, None]):
         db.bus.observe(self.tokens)
         self.responses = Responses()
         db.bus.observe(self.responses)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(_graphiql(self.graphql_ide_html), headers=html_headers(GRAPHIQL_POLICY))
 
     async def run(  # type: ignore[override]  # one body for the base's two overloads
         self,
