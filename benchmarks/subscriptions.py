@@ -1,126 +1,159 @@
-"""How long one event takes to reach 1,000 subscribers on one server process.
+"""One event to many subscribers on one server process, against one subscriber.
 
-Starts ``devportal serve`` on a fresh SQLite database, holds N subscriptions
-to ``developerStatusChanged`` (admins) over WebSocket, approves one developer,
-and prints when the first, median and last subscriber got the event, against
-a baseline of a single subscriber measured on the same server in the same run.
-
-    .venv/bin/python benchmarks/subscriptions.py [--subscriptions 1000] [--per-connection 20]
+The server must log at DEBUG: its "subscriber joined … (N listening)" lines
+tell when every subscription is in. Each subscriber is an admin subscribed to
+``developerStatusChanged``; approving a developer sends the event. Latency runs
+from just before the approving request is sent (so it includes that request,
+commit and all) to the moment this process reads each copy (so it includes the
+client's own work of reading them all, on the same machine): an upper bound.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
+import re
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
-import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.servers import Process
+from tests.flows import Portal
 
-from tests.flows import Portal  # noqa: E402
-from tests.servers import ServerProcess  # noqa: E402
-from tests.support import Api, SmtpServer, free_port  # noqa: E402
-
-ADMIN = ("bench-admin@portal.test", "bench-admin-password")
 SUBSCRIPTION = "subscription { developerStatusChanged { id status } }"
 APPROVE = "mutation($id: ID!) { approveDeveloper(id: $id) { id } }"
+LISTENING = re.compile(r"\((\d+) listening\)")
+OPENING_AT_ONCE = 100  # handshakes in flight: more would overflow the listen backlog
+TIMEOUT = 300.0  # seconds for any one step: generous, never a sleep
 
 
-async def open_connection(url: str, token: str, subscriptions: int) -> ClientConnection:
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
-    await ws.send(
-        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
-    )
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    for n in range(subscriptions):
-        await ws.send(
-            json.dumps({"id": str(n), "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
-        )
-    return ws
+@dataclass(frozen=True)
+class Delivery:
+    subscribers: int
+    connections: int
+    latencies: list[float]  # seconds, sorted
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self) -> float:
+        ordered = self.latencies
+        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-async def arrivals(ws: ClientConnection, expected: int) -> list[float]:
-    times = []
-    while len(times) < expected:
-        message = json.loads(await ws.recv())
-        if message["type"] == "next":
-            times.append(time.perf_counter())
-    return times
+@dataclass(frozen=True)
+class SubscriberResult:
+    baseline: Delivery
+    many: Delivery
+    rss_before_kib: int
+    rss_after_kib: int
+
+    @property
+    def kib_per_subscriber(self) -> float:
+        return (self.rss_after_kib - self.rss_before_kib) / self.many.subscribers
 
 
-async def one_event(
-    server: ServerProcess, portal: Portal, developer_id: str, total: int, per_connection: int
-) -> list[float]:
-    """Seconds from the approving request to each subscriber's copy of the event."""
-    url = server.url.replace("http", "ws") + "/graphql"
-    sizes = [per_connection] * (total // per_connection) + (
-        [total % per_connection] if total % per_connection else []
-    )
-    connections = await asyncio.gather(*(open_connection(url, portal.admin, n) for n in sizes))
-    server.wait_for_line(rf"\({total} listening\)", timeout=120)
-    waiting = [
-        asyncio.create_task(arrivals(ws, n)) for ws, n in zip(connections, sizes, strict=True)
-    ]
-    start = time.perf_counter()
-    await asyncio.to_thread(portal.api.data, APPROVE, {"id": developer_id}, portal.admin)
-    received = [t for batch in await asyncio.wait_for(asyncio.gather(*waiting), 120) for t in batch]
-    await asyncio.gather(*(ws.close() for ws in connections))
-    return sorted(t - start for t in received)
+async def measure(
+    server: Process, portal: Portal, subscribers: int, per_connection: int
+) -> SubscriberResult:
+    """One subscriber, then ``subscribers`` on connections of ``per_connection`` each."""
+    first = await asyncio.to_thread(_pending_developer, portal, 1)
+    second = await asyncio.to_thread(_pending_developer, portal, 2)
+    baseline = await _one_event(server, portal, first, 1, 1)
+    server.wait_for_line("subscriber left", timeout=TIMEOUT)  # so the next count is exact
+    before = server.rss_kib()
+    sizes = [per_connection] * (subscribers // per_connection)
+    sizes += [subscribers % per_connection] if subscribers % per_connection else []
+    connections = await _open_all(server, portal.admin, sizes)
+    try:
+        after = server.rss_kib()
+        many = await _deliver(portal, second, connections, sizes)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in connections))
+    return SubscriberResult(baseline, many, before, after)
 
 
-def pending_developer(portal: Portal, email: str) -> str:
+def _pending_developer(portal: Portal, n: int) -> str:
+    email = f"bench-pending-{n}@portal.test"
     portal.sign_up(email)
     return str(portal.confirm(email)["id"])
 
 
-async def main(total: int, per_connection: int) -> None:
-    smtp = SmtpServer(free_port()).start()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            "DEVPORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
-            "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-            "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
-            "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
-            "DEVPORTAL_LOG_LEVEL": "DEBUG",  # "subscriber joined" lines tell when all are in
-            "DEVPORTAL_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(per_connection),
-            "DEVPORTAL_SUBSCRIBER_QUEUE_SIZE": "100",
-        }
-        server = ServerProcess(env, cwd=ROOT)
-        try:
-            with httpx2.Client(base_url=server.url, timeout=60) as client:
-                portal = Portal(
-                    Api(client), smtp.inbox, admin_email=ADMIN[0], admin_password=ADMIN[1]
-                )
-                first, second = (pending_developer(portal, f"dev{n}@bench.test") for n in (1, 2))
-                baseline = await one_event(server, portal, first, 1, 1)
-                many = await one_event(server, portal, second, total, per_connection)
-        finally:
-            server.stop()
-            smtp.stop()
-    base = baseline[0]
-    print(f"baseline: 1 subscriber got the event after {base * 1000:.1f} ms")
-    print(f"{len(many)} subscribers on {len(many) // per_connection or 1} connections, one event:")
-    for label, value in (
-        ("first", many[0]),
-        ("median", statistics.median(many)),
-        ("last", many[-1]),
-    ):
-        print(f"  {label:>6}: {value * 1000:8.1f} ms  ({value / base:6.1f}x baseline)")
+async def _one_event(
+    server: Process, portal: Portal, developer_id: str, total: int, per_connection: int
+) -> Delivery:
+    connections = await _open_all(server, portal.admin, [per_connection])
+    try:
+        return await _deliver(portal, developer_id, connections, [per_connection])
+    finally:
+        await asyncio.gather(*(ws.close() for ws in connections))
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+async def _open_all(server: Process, token: str, sizes: list[int]) -> list[ClientConnection]:
+    """Connections holding ``sizes[i]`` subscriptions each, once the server has them all."""
+    url = server.url.replace("http://", "ws://") + "/graphql"
+    gate = asyncio.Semaphore(OPENING_AT_ONCE)
+
+    async def opened(count: int) -> ClientConnection:
+        async with gate:
+            return await _subscribed(url, token, count)
+
+    connections = await asyncio.gather(*(opened(count) for count in sizes))
+    await asyncio.to_thread(_wait_listening, server, sum(sizes))
+    return list(connections)
+
+
+async def _subscribed(url: str, token: str, count: int) -> ClientConnection:
+    ws = await connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=TIMEOUT,
+        ping_interval=None,  # the server pings; 10,000 clients pinging it would be load
+        max_queue=None,
     )
-    parser.add_argument("--subscriptions", type=int, default=1000)
-    parser.add_argument("--per-connection", type=int, default=20)
-    args = parser.parse_args()
-    asyncio.run(main(args.subscriptions, args.per_connection))
+    auth = {"Authorization": f"Bearer {token}"}
+    await ws.send(json.dumps({"type": "connection_init", "payload": auth}))
+    ack = json.loads(await ws.recv())
+    assert ack["type"] == "connection_ack", ack
+    for n in range(count):
+        subscribe = {"id": str(n), "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+        await ws.send(json.dumps(subscribe))
+    return ws
+
+
+def _wait_listening(server: Process, total: int) -> None:
+    while True:
+        found = LISTENING.search(server.wait_for_line(LISTENING.pattern, timeout=TIMEOUT))
+        if found and int(found.group(1)) >= total:
+            return
+
+
+async def _deliver(
+    portal: Portal, developer_id: str, connections: list[ClientConnection], sizes: list[int]
+) -> Delivery:
+    """Approve the developer; seconds until each subscription's copy was read."""
+    waiting = [
+        asyncio.create_task(_arrivals(ws, n)) for ws, n in zip(connections, sizes, strict=True)
+    ]
+    start = time.perf_counter()
+    await asyncio.to_thread(portal.api.data, APPROVE, {"id": developer_id}, portal.admin)
+    received = await asyncio.wait_for(asyncio.gather(*waiting), TIMEOUT)
+    latencies = sorted(t - start for batch in received for t in batch)
+    return Delivery(sum(sizes), len(connections), latencies)
+
+
+async def _arrivals(ws: ClientConnection, expected: int) -> list[float]:
+    times: list[float] = []
+    messages: list[str | bytes] = []
+    while len(times) < expected:
+        message = await ws.recv()
+        if '"next"' in str(message):
+            times.append(time.perf_counter())
+            messages.append(message)
+    for message in messages:  # checked once the clock has stopped
+        assert json.loads(message)["payload"]["data"]["developerStatusChanged"], message
+    return times

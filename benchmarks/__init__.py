@@ -1,0 +1,1 @@
+"""``make bench``: devportal against bare baselines, measured side by side in one run."""

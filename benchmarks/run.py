@@ -1,0 +1,270 @@
+"""``make bench``: devportal under load, each workload next to its bare baseline.
+
+    .venv/bin/python -m benchmarks [--seconds 5] [--subscribers 10000] [--workers 2]
+    BENCH_DATABASE_URL=postgresql+asyncpg://… .venv/bin/python -m benchmarks
+
+Starts ``devportal serve`` (one worker, log level WARNING) on a fresh SQLite
+database, or on PostgreSQL from ``--database-url`` / ``BENCH_DATABASE_URL``
+(whose ``public`` schema is DROPPED first), seeds it through the GraphQL API,
+and loads it with wrk (or benchmarks/loadgen.py where wrk is missing), 32
+connections. The baselines run in a separate process with devportal's own
+uvicorn settings (benchmarks/baseline.py). Then, with ``--workers 2``
+(PostgreSQL only), the gateway check on two workers against one; then one
+event to many WebSocket subscribers. Ends with one Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import httpx2
+import uvloop
+
+from benchmarks import load, report
+from benchmarks.baseline import ANSWERS, SETTINGS_LINE
+from benchmarks.load import Result
+from benchmarks.report import Row
+from benchmarks.seed import ADMIN, Sizes, seed
+from benchmarks.servers import Process, allow_open_files, reset_postgres
+from benchmarks.subscriptions import SubscriberResult, measure
+from benchmarks.workloads import Workload, baseline_answers, gateway_workloads, graphql_workloads
+from tests.flows import Portal
+from tests.support import Api, SmtpServer, free_port
+
+_STARTED = time.monotonic()
+SMOKE_SIZES = Sizes(services=2, versions=3, applications=2, keys=2)
+
+
+@dataclass(frozen=True)
+class Options:
+    database_url: str | None = None  # PostgreSQL (reset first); None: a fresh SQLite file
+    seconds: int = 5
+    warmup: int = 1  # seconds of load before each measured run; 0 for none
+    connections: int = 32
+    subscribers: int = 10_000  # 0: no subscriber benchmark
+    per_connection: int = 1  # subscriptions per WebSocket
+    workers: int = 1  # > 1: the gateway check again on that many workers (PostgreSQL)
+    sizes: Sizes = field(default_factory=Sizes)
+    load_generator: str = "auto"  # wrk, python, or auto: wrk when installed
+
+
+@dataclass
+class Outcome:
+    """What was measured: rows for the table, and the numbers behind them."""
+
+    rows: list[Row] = field(default_factory=list)
+    loads: dict[str, tuple[Result, Result]] = field(default_factory=dict)  # ours, baseline's
+    subscribers: SubscriberResult | None = None
+    tool: str = ""
+    uvicorn: str = ""
+    database: str = ""
+    load_average: float = field(default_factory=lambda: os.getloadavg()[0])  # at the start
+
+
+def run(options: Options) -> Outcome:
+    if options.workers > 1 and not options.database_url:
+        raise SystemExit("benchmarks: --workers needs PostgreSQL (--database-url)")
+    allow_open_files(options.subscribers // max(1, options.per_connection) + 4096)
+    outcome = Outcome(tool=load.tool(options.load_generator))
+    outcome.database = "PostgreSQL" if options.database_url else "SQLite"
+    smtp = SmtpServer(free_port()).start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="devportal-bench-") as tmp:
+            url = options.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+            if options.database_url:
+                reset_postgres(url)
+            env = _devportal_env(url, smtp.port)
+            gateway = _load_phase(options, outcome, env, smtp, Path(tmp))
+            if options.workers > 1:
+                _workers_phase(options, outcome, env, gateway)
+            if options.subscribers > 0:
+                _subscriber_phase(options, outcome, env, smtp)
+    finally:
+        smtp.stop()
+    return outcome
+
+
+def _devportal_env(database_url: str, smtp_port: int) -> dict[str, str]:
+    return {
+        "DEVPORTAL_DATABASE_URL": database_url,
+        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN[0],
+        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+        "DEVPORTAL_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def running(process: Process) -> Iterator[Process]:
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
+def started(*commands: tuple[str, list[str], dict[str, str]]) -> Iterator[list[Process]]:
+    """Start the processes side by side (each imports for seconds), stop them all after."""
+    with ThreadPoolExecutor(len(commands)) as pool, ExitStack() as stack:
+        starting = [pool.submit(Process, module, args, env) for module, args, env in commands]
+        for future in starting:  # every started one is stopped, even if another failed
+            with suppress(Exception):
+                stack.enter_context(running(future.result()))
+        yield [future.result() for future in starting]
+
+
+def _portal(client: httpx2.Client, smtp: SmtpServer) -> Portal:
+    return Portal(Api(client), smtp.inbox, admin_email=ADMIN[0], admin_password=ADMIN[1])
+
+
+def _load_phase(
+    options: Options, outcome: Outcome, env: dict[str, str], smtp: SmtpServer, tmp: Path
+) -> list[Workload]:
+    """Seed, then each workload on the baseline and on devportal; the gateway's workloads."""
+    answers = tmp / "answers.json"
+    baseline_env = {
+        "DEVPORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/baseline.db",  # only migrated
+        "DEVPORTAL_LOG_LEVEL": "WARNING",
+        ANSWERS: str(answers),  # read at the first request, once seeding has written it
+    }
+    _progress(f"starting servers, seeding {options.sizes} on {outcome.database}")
+    with started(("devportal.cli", ["serve"], env), ("benchmarks.baseline", [], baseline_env)) as (
+        devportal,
+        baseline,
+    ):
+        with httpx2.Client(base_url=devportal.url, timeout=60) as client:
+            seeded = seed(_portal(client, smtp), options.sizes)
+            answers.write_text(json.dumps(baseline_answers(client, seeded)))
+        outcome.uvicorn = next(
+            line.split(SETTINGS_LINE, 1)[1].strip()
+            for line in baseline.log
+            if SETTINGS_LINE in line
+        )
+        for workload in graphql_workloads(seeded) + gateway_workloads(seeded):
+            theirs = _measure(options, outcome, baseline.url, workload.baseline)
+            ours = _measure(options, outcome, devportal.url, workload.devportal)
+            outcome.loads[workload.name] = (ours, theirs)
+            outcome.rows.append(report.load_row(workload, ours, theirs))
+            _progress(outcome.rows[-1])
+    return gateway_workloads(seeded)
+
+
+def _workers_phase(
+    options: Options, outcome: Outcome, env: dict[str, str], gateway: list[Workload]
+) -> None:
+    """The gateway check on several workers, against devportal's own one-worker figures."""
+    args = ["serve", "--workers", str(options.workers)]
+    with running(Process("devportal.cli", args, env, workers=options.workers)) as devportal:
+        for workload in gateway:
+            ours = _measure(options, outcome, devportal.url, workload.devportal)
+            one_worker = outcome.loads[workload.name][0]
+            outcome.loads[f"{workload.name}_{options.workers}_workers"] = (ours, one_worker)
+            titled = replace(
+                workload,
+                title=f"{workload.title}, {options.workers} workers",
+                target=f"~{0.9 * options.workers:.1f} on ≥ {2 * options.workers} CPUs",
+            )
+            outcome.rows.append(report.load_row(titled, ours, one_worker, "1 worker"))
+            _progress(outcome.rows[-1])
+
+
+def _subscriber_phase(
+    options: Options, outcome: Outcome, env: dict[str, str], smtp: SmtpServer
+) -> None:
+    _progress(f"{options.subscribers:,} subscribers")
+    env = env | {
+        "DEVPORTAL_LOG_LEVEL": "DEBUG",  # "subscriber joined … (N listening)"
+        "DEVPORTAL_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(max(20, options.per_connection)),
+    }
+    with (
+        running(Process("devportal.cli", ["serve"], env)) as devportal,
+        httpx2.Client(base_url=devportal.url, timeout=60) as client,
+    ):
+        portal = _portal(client, smtp)
+        result = uvloop.run(measure(devportal, portal, options.subscribers, options.per_connection))
+    outcome.subscribers = result
+    outcome.rows += report.subscriber_rows(result)
+    _progress(outcome.rows[-2])
+
+
+def _measure(options: Options, outcome: Outcome, base_url: str, request: load.Request) -> Result:
+    if options.warmup:
+        load.run(
+            base_url,
+            request,
+            connections=options.connections,
+            seconds=options.warmup,
+            using=outcome.tool,
+        )
+    return load.run(
+        base_url,
+        request,
+        connections=options.connections,
+        seconds=options.seconds,
+        using=outcome.tool,
+    )
+
+
+def _progress(message: object) -> None:
+    if isinstance(message, Row):
+        message = f"{message.workload}: {message.devportal} ({message.ratio} of the baseline)"
+    elapsed = time.monotonic() - _STARTED
+    print(f"bench [{elapsed:5.0f} s]: {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL") or None,
+        help="PostgreSQL URL (its public schema is dropped); default: a fresh SQLite file",
+    )
+    parser.add_argument("--seconds", type=int, default=5, help="per measured run")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds before each run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--subscribers", type=int, default=10_000, help="0 to skip")
+    parser.add_argument("--per-connection", type=int, default=1, help="subscriptions a socket")
+    parser.add_argument("--workers", type=int, default=1, help="also the gateway on N workers")
+    parser.add_argument("--load-generator", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny: 1 s runs, 4 connections, no warm-up, 20 subscribers",
+    )
+    args = parser.parse_args(argv)
+    options = Options(
+        database_url=args.database_url,
+        seconds=args.seconds,
+        warmup=args.warmup,
+        connections=args.connections,
+        subscribers=args.subscribers,
+        per_connection=args.per_connection,
+        workers=args.workers,
+        load_generator=args.load_generator,
+    )
+    if args.smoke:
+        options = replace(
+            options, seconds=1, warmup=0, connections=4, subscribers=20, sizes=SMOKE_SIZES
+        )
+    outcome = run(options)
+    print(
+        f"\n{outcome.database}, one uvicorn worker, {options.connections} connections, "
+        f"{options.seconds} s a run ({outcome.tool}); {report.machine()}; "
+        f"load average {outcome.load_average:.1f} at the start.\n"
+        f"uvicorn settings, devportal's and the baselines': {outcome.uvicorn}\n"
+    )
+    print(report.table(outcome.rows))
