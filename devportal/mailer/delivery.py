@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from devportal.db import Database, execute_update
+from devportal.mailer.templates import one_line
 from devportal.models import MailStatus, OutboxMessage
 from devportal.models.base import utcnow
 from devportal.settings import Settings
@@ -30,6 +33,7 @@ log = logging.getLogger("devportal.mailer")
 
 CLAIM_SECONDS = 120
 BATCH = 50
+_LINE_LIMIT = 78  # RFC 5322's, and email.policy's: a longer header line is parsed and refolded
 
 
 def retry_delay(attempts: int, *, base: float, cap: float) -> float:
@@ -257,11 +261,43 @@ class MailWorker:
             )
 
     def _email(self, message: OutboxMessage) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self._settings.mail_from
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Date"] = format_datetime(message.created_at)
-        email["Message-ID"] = make_msgid(domain="devportal")
-        email.set_content(message.body)
-        return email
+        return compose(message, mail_from=self._settings.mail_from)
+
+
+def compose(message: OutboxMessage, *, mail_from: str) -> EmailMessage:
+    """The mail for an outbox row. Its recipient and subject hold user text: neither may
+    become more than one address and one line of text (see ``set_subject``)."""
+    email = EmailMessage()
+    email["From"] = mail_from
+    # One address, parsed as one: a list or a display name would be refused here.
+    email["To"] = Address(addr_spec=message.recipient)
+    set_subject(email, message.subject)
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = make_msgid(domain="devportal")
+    email.set_content(message.body)
+    return email
+
+
+def set_subject(email: EmailMessage, subject: str) -> None:
+    """Give ``email`` a Subject that reads back as ``subject``'s text, whatever it holds.
+
+    Assigned as it is, a Subject is parsed as RFC 2047: an encoded word in a name, such
+    as ``=?utf-8?q?=0D=0AReply-To:...?=``, decodes to a line break, which folding then
+    writes out as it is, so the name adds headers or a body. So the subject is folded
+    here and stored unparsed (``set_raw``): plain ASCII as it is, anything else (text
+    holding "=?" too) encoded whole as UTF-8 encoded words, which a reader decodes once,
+    back to the literal text. No line is over 78 characters, so the generator writes
+    them as they are, without parsing them again either.
+    """
+    subject = one_line(subject)
+    email.set_raw("Subject", _folded_subject(subject))
+    if str(email["Subject"]) != subject:  # a bug here must not send a mail with other text
+        raise ValueError(f"the subject would not read back as it is: {subject!r}")
+
+
+def _folded_subject(subject: str) -> str:
+    if subject.isascii() and "=?" not in subject:
+        plain = Header(subject, header_name="Subject").encode()
+        if all(len(line) <= _LINE_LIMIT for line in f"Subject: {plain}".splitlines()):
+            return plain
+    return Header(subject, "utf-8", header_name="Subject").encode()

@@ -1,9 +1,10 @@
 """Plain-text mail, one function per message in the contract's email table."""
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from textwrap import dedent
+
+from devportal.resolvers.checks import LINE_BREAKS, unseen
 
 # The outbox's subject column is VARCHAR(300): PostgreSQL refuses anything longer,
 # which would roll back the change that queued the mail.
@@ -18,11 +19,18 @@ class Mail:
     body: str
 
 
-def _one_line(text: str) -> str:
-    """``text`` fit for a header: whitespace runs (line breaks too) become one space,
-    and other control characters go, since a line break in a header is refused."""
-    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c) != "Cc")
+def one_line(text: str) -> str:
+    """``text`` fit for a header: whitespace runs (line breaks too) become one space, and
+    characters the input checks refuse (control, invisible, text-direction) go. Names
+    stored before those checks may hold them; a line break in a header is refused, and
+    an override would show an admin the name in another order."""
+    kept = "".join(c for c in text if c.isspace() or not unseen(c))
     return _WHITESPACE.sub(" ", kept).strip()
+
+
+def _visible(body: str) -> str:
+    """``body`` without the characters the input checks refuse, line breaks and tabs aside."""
+    return "".join(c for c in body if c in LINE_BREAKS or not unseen(c))
 
 
 def _shorten(name: str, length: int) -> str:
@@ -37,17 +45,17 @@ def _subject(template: str, **names: str) -> str:
     Names come from users (applications, services, versions) and may be long or hold
     line breaks; the longest ones are shortened, with an ellipsis, until the subject fits.
     """
-    names = {key: _one_line(value) for key, value in names.items()}
+    names = {key: one_line(value) for key, value in names.items()}
     room = SUBJECT_LIMIT - len(template.format(**dict.fromkeys(names, "")))
     longest = max((len(value) for value in names.values()), default=0)
     while longest > 1 and sum(min(len(value), longest) for value in names.values()) > room:
         longest -= 1
     shortened = {key: _shorten(value, longest) for key, value in names.items()}
-    return _one_line(template.format(**shortened))[:SUBJECT_LIMIT]
+    return one_line(template.format(**shortened))[:SUBJECT_LIMIT]
 
 
 def _text(body: str) -> str:
-    return dedent(body).strip() + "\n"
+    return _visible(dedent(body).strip()) + "\n"
 
 
 def confirm_email(*, full_name: str, link: str) -> Mail:
@@ -91,7 +99,7 @@ def developer_decision(*, full_name: str, decision: str, login_link: str) -> Mai
     }
     return Mail(
         _subject("Your developer account: {decision}", decision=decision.lower()),
-        f"Hello {full_name},\n\n{lines[decision]}\n",
+        _visible(f"Hello {full_name},\n\n{lines[decision]}\n"),
     )
 
 

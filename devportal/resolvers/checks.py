@@ -10,7 +10,17 @@ _VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 _ID = re.compile(r"^[1-9][0-9]{0,9}$")
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger number can name no row
 LINE_BREAKS = frozenset("\n\r\t")
-_BREAKING = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
+# Control and format characters, line and paragraph separators. Format characters (Cf) are
+# invisible or steer how the text around them shows: text-direction overrides and isolates
+# (U+202A-U+202E, U+2066-U+2069), zero-width spaces and joiners, the byte order mark...
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# The rest of Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): invisible
+# letters (Hangul fillers) and marks, and code points reserved to be ignorable. Variation
+# selectors, though ignorable, are allowed: they pick a glyph, as in U+2764 U+FE0F (an emoji).
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u2065\u3164\uffa0\ufff0-\ufff8"
+    "\U000e0000-\U000e00ff\U000e01f0-\U000e0fff]"
+)
 
 
 def parse_id(text: str) -> int | None:
@@ -21,19 +31,30 @@ def parse_id(text: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
+def unseen(char: str) -> bool:
+    """Whether ``char`` breaks a line, controls a terminal, or shows as nothing while
+    changing what an admin sees (U+202E shows "exe.txt" as "txt.exe")."""
+    return unicodedata.category(char) in _REFUSED_CATEGORIES or _IGNORABLE.match(char) is not None
+
+
 def required_text(value: str, what: str, limit: int = 200, *, lines: bool = False) -> str:
-    """Trimmed text of 1 to ``limit`` characters, without control characters.
+    """Trimmed text of 1 to ``limit`` characters that shows as what it holds.
 
     Names are one line (they end up in mail subjects and headers); text with
-    ``lines`` may also hold line breaks and tabs.
+    ``lines`` may also hold line breaks and tabs. Neither may hold other control
+    characters, nor invisible or text-direction ones (see ``unseen``).
     """
     value = value.strip()
     if not value or len(value) > limit:
         raise BadUserInput(f"{what} must be 1 to {limit} characters.")
     allowed = LINE_BREAKS if lines else frozenset()
-    if any(unicodedata.category(c) in _BREAKING and c not in allowed for c in value):
-        kind = "control characters" if lines else "line breaks or control characters"
-        raise BadUserInput(f"{what} cannot contain {kind}.")
+    refused = next((c for c in value if unseen(c) and c not in allowed), None)
+    if refused is not None:
+        kind = "" if lines else "line breaks, "
+        raise BadUserInput(
+            f"{what} cannot contain U+{ord(refused):04X}: no {kind}control, invisible "
+            "or text-direction characters."
+        )
     return value
 
 
