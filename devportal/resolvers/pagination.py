@@ -79,14 +79,23 @@ async def paginate(
 
     ``key`` is a unique, never-reused integer column (the primary key), so the
     order is creation order and a cursor stays valid whatever is inserted.
+
+    One statement: each row of the page carries the whole list's count. Only a
+    page past the end of the list, which has no row to carry it, counts apart.
     """
     size = page_size(first)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
-    paged = statement
+    count = sa.select(sa.func.count()).select_from(statement.subquery()).scalar_subquery()
+    paged = statement.add_columns(count.label("total"))
     if after is not None:
         paged = paged.where(key > decode_cursor(after))
-    rows = list(await session.scalars(paged.order_by(key).limit(size + 1)))
-    items = rows[:size]
+    rows = list(await session.execute(paged.order_by(key).limit(size + 1)))
+    items = [item for item, _total in rows[:size]]
+    if rows:
+        total = rows[0].total
+    elif after is None:
+        total = 0
+    else:
+        total = await session.scalar(sa.select(count))
     return Page(
         items=items,
         cursors=[encode_cursor(sa.inspect(item).identity[0]) for item in items],
