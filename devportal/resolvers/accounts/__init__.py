@@ -1,0 +1,50 @@
+"""Accounts: sign-up, email confirmation, approval, log-in, sessions, password reset.
+
+One module per concern; this package re-exports what the rest of devportal uses.
+"""
+
+from devportal.resolvers.accounts.admins import any_admin_exists, create_admin
+from devportal.resolvers.accounts.decisions import (
+    approve_developer,
+    reject_developer,
+    revoke_developer,
+)
+from devportal.resolvers.accounts.inputs import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    check_password,
+    normalize_email,
+)
+from devportal.resolvers.accounts.listing import get_admin, get_developer, list_developers
+from devportal.resolvers.accounts.login import IssuedSession, admin_log_in, log_in
+from devportal.resolvers.accounts.reset import request_password_reset, reset_password
+from devportal.resolvers.accounts.sessions import Authenticated, authenticate, log_out
+from devportal.resolvers.accounts.shared import confirm_unconfirmed
+from devportal.resolvers.accounts.signup import SignUpData, confirm_email, sign_up
+
+__all__ = [
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "Authenticated",
+    "IssuedSession",
+    "SignUpData",
+    "admin_log_in",
+    "any_admin_exists",
+    "approve_developer",
+    "authenticate",
+    "check_password",
+    "confirm_email",
+    "confirm_unconfirmed",
+    "create_admin",
+    "get_admin",
+    "get_developer",
+    "list_developers",
+    "log_in",
+    "log_out",
+    "normalize_email",
+    "reject_developer",
+    "request_password_reset",
+    "reset_password",
+    "revoke_developer",
+    "sign_up",
+]
