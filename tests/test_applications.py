@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
 from tests.flows import CREATE_APP, GENERATE_KEY, REVOKE_KEY, Catalog, Portal
+from tests.support import counting_statements
 
 UPDATE_APP = """
 mutation($id: ID!, $input: ApplicationInput!) { updateApplication(id: $id, input: $input) {
@@ -148,21 +147,12 @@ def test_deleting_an_application_deletes_its_registrations_and_keys(
 
 @contextmanager
 def counted_statements(portal: Portal) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs (the mail sender's aside)."""
+    """The SQL statements requests send while the block runs, transaction control aside."""
     engine = portal.api.client.app.state.db.engine.sync_engine  # type: ignore[attr-defined]
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        text = statement.strip().upper()
-        if "OUTBOX_MESSAGE" in text or text.startswith(("BEGIN", "PRAGMA", "SAVEPOINT")):
-            return
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counting_statements(engine) as statements:
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    control = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")
+    statements[:] = [s for s in statements if not s.strip().upper().startswith(control)]
 
 
 def _applications_with_everything(

@@ -13,14 +13,12 @@ application), and an application holds at most 20 keys.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
@@ -28,7 +26,7 @@ from devportal import migrate
 from devportal.app import create_app
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _reset_postgres, make_settings
 from tests.flows import CREATE_VERSION, ENABLE, Catalog, DeveloperLogin, Portal, Version
-from tests.support import Api, SmtpServer, free_port
+from tests.support import Api, SmtpServer, counting_statements, free_port
 
 
 @dataclass(frozen=True)
@@ -101,27 +99,6 @@ class World:
         created = api.data(CREATE_VERSION, variables, admin)["createServiceVersion"]
         api.data(ENABLE, {"id": created["id"], "autoApprove": False}, admin)
         return Version(service.service_id, service.slug, created["id"], name)
-
-
-@contextmanager
-def statements_run(engine: Engine) -> Iterator[list[str]]:
-    """Every SQL statement the server runs while the block runs.
-
-    All but those of the app's background workers (mail, housekeeping, the event
-    listener), which run in tasks of their own named ``devportal-…``.
-    """
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        task = asyncio.current_task()
-        if task is None or not task.get_name().startswith("devportal-"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass(frozen=True)
@@ -239,7 +216,7 @@ def _count_all(world: World, engine: Engine) -> dict[str, Counted]:
     for name, case in CASES.items():
         token = world.portal.admin if case.as_admin else world.ada.token
         variables = {"app": world.first_application}
-        with statements_run(engine) as statements:
+        with counting_statements(engine) as statements:
             data = world.portal.api.data(case.query, variables, token)
         counted[name] = Counted(statements, case.items(data))
     return counted
