@@ -6,7 +6,11 @@ A Starlette app with no database, no GraphQL and no middleware:
   (read from the JSON file named by ``BENCH_BASELINE_ANSWERS``);
 - ``/gateway/verify/{service}/{version}`` is an in-memory key check: the sha256
   of the ``apikey`` header looked up in a dict, with devportal's status, headers
-  and body for each outcome.
+  and body for each outcome;
+- ``/graphql`` over WebSocket is a bare fan-out: it speaks just enough
+  graphql-transport-ws to take subscriptions, and ``POST /broadcast`` sends one
+  ``next`` message to each of them (``GET /subscribers/{n}`` answers once ``n``
+  are in).
 
     python -m benchmarks.baseline --port 8001
 
@@ -18,11 +22,13 @@ whatever devportal/cli.py says today.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
 import json
 import os
 import sys
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +37,8 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from devportal.gateway import METHODS
 
@@ -91,8 +98,70 @@ def create_app() -> Starlette:
         routes=[
             Route("/answer/{name}", answer, methods=["GET", "POST"]),
             Route("/gateway/verify/{service}/{version}", verify, methods=METHODS),
+            *Fanout().routes(),
         ]
     )
+
+
+class Fanout:
+    """Subscriptions that wait for one broadcast, each then sent its own copy."""
+
+    ACK = json.dumps({"type": "connection_ack"})
+    EVENT = {"developerStatusChanged": {"id": "RGV2ZWxvcGVyOjE=", "status": "APPROVED"}}
+
+    def __init__(self) -> None:
+        self.subscribed = 0
+        self.changed = asyncio.Condition()
+        self.broadcast: asyncio.Future[None] | None = None
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            WebSocketRoute("/graphql", self.subscriber),
+            Route("/broadcast", self.send, methods=["POST"]),
+            Route("/subscribers/{count:int}", self.wait_for),
+        ]
+
+    def _next_broadcast(self) -> asyncio.Future[None]:
+        if self.broadcast is None or self.broadcast.done():
+            self.broadcast = asyncio.get_running_loop().create_future()
+        return self.broadcast
+
+    async def subscriber(self, websocket: WebSocket) -> None:
+        await websocket.accept(subprotocol="graphql-transport-ws")
+        ids: list[str] = []
+        reading = asyncio.create_task(self._read(websocket, ids))
+        try:
+            await asyncio.wait([reading, self._next_broadcast()], return_when="FIRST_COMPLETED")
+            for id in ids if not reading.done() else []:
+                message = {"id": id, "type": "next", "payload": {"data": self.EVENT}}
+                await websocket.send_text(json.dumps(message))
+            await reading
+        finally:
+            reading.cancel()
+            async with self.changed:
+                self.subscribed -= len(ids)
+
+    async def _read(self, websocket: WebSocket, ids: list[str]) -> None:
+        with suppress(WebSocketDisconnect):
+            async for text in websocket.iter_text():
+                message = json.loads(text)
+                if message["type"] == "connection_init":
+                    await websocket.send_text(self.ACK)
+                elif message["type"] == "subscribe":
+                    ids.append(message["id"])
+                    async with self.changed:
+                        self.subscribed += 1
+                        self.changed.notify_all()
+
+    async def send(self, request: Request) -> Response:
+        self._next_broadcast().set_result(None)
+        return Response(status_code=204)
+
+    async def wait_for(self, request: Request) -> Response:
+        count = request.path_params["count"]
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.subscribed >= count)
+        return Response(status_code=204)
 
 
 def describe(settings: dict[str, Any]) -> str:

@@ -54,6 +54,7 @@ class Options:
     subscribers: int = 10_000  # 0: no subscriber benchmark
     per_connection: int = 1  # subscriptions per WebSocket
     workers: int = 1  # > 1: the gateway check again on that many workers (PostgreSQL)
+    http: bool = True  # False: the subscriber benchmark only
     sizes: Sizes = field(default_factory=Sizes)
     load_generator: str = "auto"  # wrk, python, or auto: wrk when installed
 
@@ -74,7 +75,7 @@ class Outcome:
 def run(options: Options) -> Outcome:
     if options.workers > 1 and not options.database_url:
         raise SystemExit("benchmarks: --workers needs PostgreSQL (--database-url)")
-    allow_open_files(options.subscribers // max(1, options.per_connection) + 4096)
+    allow_open_files(2 * options.subscribers // max(1, options.per_connection) + 4096)
     outcome = Outcome(tool=load.tool(options.load_generator))
     outcome.database = "PostgreSQL" if options.database_url else "SQLite"
     smtp = SmtpServer(free_port()).start()
@@ -83,15 +84,36 @@ def run(options: Options) -> Outcome:
             url = options.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
             if options.database_url:
                 reset_postgres(url)
-            env = _devportal_env(url, smtp.port)
-            gateway = _load_phase(options, outcome, env, smtp, Path(tmp))
-            if options.workers > 1:
-                _workers_phase(options, outcome, env, gateway)
-            if options.subscribers > 0:
-                _subscriber_phase(options, outcome, env, smtp)
+            _phases(options, outcome, _devportal_env(url, smtp.port), smtp, Path(tmp))
     finally:
         smtp.stop()
     return outcome
+
+
+def _phases(
+    options: Options, outcome: Outcome, env: dict[str, str], smtp: SmtpServer, tmp: Path
+) -> None:
+    """One baseline process throughout; devportal for the load (log level WARNING), on
+    several workers, then for the subscribers (DEBUG)."""
+    first = env if options.http else _subscriber_env(env, options)
+    _progress(f"starting servers on {outcome.database}")
+    with started(
+        ("devportal.cli", ["serve"], first), ("benchmarks.baseline", [], _baseline_env(tmp))
+    ) as (devportal, baseline):
+        outcome.uvicorn = _uvicorn_settings(baseline)
+        if options.http:
+            gateway = _load_phase(options, outcome, devportal, baseline, smtp, tmp)
+            devportal.stop()
+            if options.workers > 1:
+                _workers_phase(options, outcome, env, gateway)
+        if options.subscribers > 0:
+            with ExitStack() as stack:
+                if options.http:
+                    subscriber_server = Process(
+                        "devportal.cli", ["serve"], _subscriber_env(env, options)
+                    )
+                    devportal = stack.enter_context(running(subscriber_server))
+                _subscriber_phase(options, outcome, devportal, baseline, smtp)
 
 
 def _devportal_env(database_url: str, smtp_port: int) -> dict[str, str]:
@@ -128,35 +150,41 @@ def _portal(client: httpx2.Client, smtp: SmtpServer) -> Portal:
 
 
 def _load_phase(
-    options: Options, outcome: Outcome, env: dict[str, str], smtp: SmtpServer, tmp: Path
+    options: Options,
+    outcome: Outcome,
+    devportal: Process,
+    baseline: Process,
+    smtp: SmtpServer,
+    tmp: Path,
 ) -> list[Workload]:
     """Seed, then each workload on the baseline and on devportal; the gateway's workloads."""
-    answers = tmp / "answers.json"
-    baseline_env = {
+    _progress(f"seeding {options.sizes}")
+    with httpx2.Client(base_url=devportal.url, timeout=60) as client:
+        seeded = seed(_portal(client, smtp), options.sizes)
+        answers = baseline_answers(client, seeded)
+    (tmp / "answers.json").write_text(json.dumps(answers))
+    for workload in graphql_workloads(seeded) + gateway_workloads(seeded):
+        theirs = _measure(options, outcome, baseline.url, workload.baseline)
+        ours = _measure(options, outcome, devportal.url, workload.devportal)
+        outcome.loads[workload.name] = (ours, theirs)
+        outcome.rows.append(report.load_row(workload, ours, theirs))
+        _progress(outcome.rows[-1])
+    return gateway_workloads(seeded)
+
+
+def _uvicorn_settings(baseline: Process) -> str:
+    """What the baseline logged of the settings devportal serve gave it."""
+    return next(
+        line.split(SETTINGS_LINE, 1)[1].strip() for line in baseline.log if SETTINGS_LINE in line
+    )
+
+
+def _baseline_env(tmp: Path) -> dict[str, str]:
+    return {
         "DEVPORTAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/baseline.db",  # only migrated
         "DEVPORTAL_LOG_LEVEL": "WARNING",
-        ANSWERS: str(answers),  # read at the first request, once seeding has written it
+        ANSWERS: str(tmp / "answers.json"),  # read at the first request, once seeding wrote it
     }
-    _progress(f"starting servers, seeding {options.sizes} on {outcome.database}")
-    with started(("devportal.cli", ["serve"], env), ("benchmarks.baseline", [], baseline_env)) as (
-        devportal,
-        baseline,
-    ):
-        with httpx2.Client(base_url=devportal.url, timeout=60) as client:
-            seeded = seed(_portal(client, smtp), options.sizes)
-            answers.write_text(json.dumps(baseline_answers(client, seeded)))
-        outcome.uvicorn = next(
-            line.split(SETTINGS_LINE, 1)[1].strip()
-            for line in baseline.log
-            if SETTINGS_LINE in line
-        )
-        for workload in graphql_workloads(seeded) + gateway_workloads(seeded):
-            theirs = _measure(options, outcome, baseline.url, workload.baseline)
-            ours = _measure(options, outcome, devportal.url, workload.devportal)
-            outcome.loads[workload.name] = (ours, theirs)
-            outcome.rows.append(report.load_row(workload, ours, theirs))
-            _progress(outcome.rows[-1])
-    return gateway_workloads(seeded)
 
 
 def _workers_phase(
@@ -178,20 +206,27 @@ def _workers_phase(
             _progress(outcome.rows[-1])
 
 
-def _subscriber_phase(
-    options: Options, outcome: Outcome, env: dict[str, str], smtp: SmtpServer
-) -> None:
-    _progress(f"{options.subscribers:,} subscribers")
-    env = env | {
+def _subscriber_env(env: dict[str, str], options: Options) -> dict[str, str]:
+    return env | {
         "DEVPORTAL_LOG_LEVEL": "DEBUG",  # "subscriber joined … (N listening)"
         "DEVPORTAL_MAX_SUBSCRIPTIONS_PER_CONNECTION": str(max(20, options.per_connection)),
     }
-    with (
-        running(Process("devportal.cli", ["serve"], env)) as devportal,
-        httpx2.Client(base_url=devportal.url, timeout=60) as client,
-    ):
-        portal = _portal(client, smtp)
-        result = uvloop.run(measure(devportal, portal, options.subscribers, options.per_connection))
+
+
+def _subscriber_phase(
+    options: Options, outcome: Outcome, devportal: Process, baseline: Process, smtp: SmtpServer
+) -> None:
+    _progress(f"{options.subscribers:,} subscribers")
+    with httpx2.Client(base_url=devportal.url, timeout=60) as client:
+        result = uvloop.run(
+            measure(
+                devportal,
+                _portal(client, smtp),
+                baseline,
+                options.subscribers,
+                options.per_connection,
+            )
+        )
     outcome.subscribers = result
     outcome.rows += report.subscriber_rows(result)
     _progress(outcome.rows[-2])
@@ -239,6 +274,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subscribers", type=int, default=10_000, help="0 to skip")
     parser.add_argument("--per-connection", type=int, default=1, help="subscriptions a socket")
     parser.add_argument("--workers", type=int, default=1, help="also the gateway on N workers")
+    parser.add_argument(
+        "--subscribers-only", action="store_true", help="no HTTP workloads, subscribers only"
+    )
     parser.add_argument("--load-generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument(
         "--smoke",
@@ -255,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
         per_connection=args.per_connection,
         workers=args.workers,
         load_generator=args.load_generator,
+        http=not args.subscribers_only,
     )
     if args.smoke:
         options = replace(

@@ -81,7 +81,11 @@ class Process:
                 return line
 
     def stop(self) -> None:
-        """SIGTERM, then a clean exit (uvicorn re-raises the signal once shut down)."""
+        """SIGTERM, then a clean exit (uvicorn re-raises the signal once shut down).
+
+        Stopping a stopped process does nothing."""
+        if self._process.returncode is not None:
+            return
         self._process.terminate()
         code = self._process.wait(STOP_TIMEOUT)
         self._reader.join(STOP_TIMEOUT)

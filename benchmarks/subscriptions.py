@@ -1,11 +1,16 @@
-"""One event to many subscribers on one server process, against one subscriber.
+"""One event to many WebSocket subscribers on one server process.
 
-The server must log at DEBUG: its "subscriber joined … (N listening)" lines
-tell when every subscription is in. Each subscriber is an admin subscribed to
+Against two baselines: one subscriber alone on the same server (what one event
+costs), and a bare fan-out (benchmarks/baseline.py) sending the same number of
+copies to the same client (what this machine, this client and uvicorn's
+WebSockets cost with nothing else to do).
+
+devportal must log at DEBUG: its "subscriber joined … (N listening)" lines tell
+when every subscription is in. Each subscriber is an admin subscribed to
 ``developerStatusChanged``; approving a developer sends the event. Latency runs
-from just before the approving request is sent (so it includes that request,
-commit and all) to the moment this process reads each copy (so it includes the
-client's own work of reading them all, on the same machine): an upper bound.
+from just before the request that causes the event is sent (so it includes that
+request, commit and all) to the moment this process reads each copy (so it
+includes the client's own work of reading them all, on the same machine).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import json
 import re
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import httpx2
 from websockets.asyncio.client import ClientConnection, connect
 
 from benchmarks.servers import Process
@@ -26,7 +33,7 @@ SUBSCRIPTION = "subscription { developerStatusChanged { id status } }"
 APPROVE = "mutation($id: ID!) { approveDeveloper(id: $id) { id } }"
 LISTENING = re.compile(r"\((\d+) listening\)")
 OPENING_AT_ONCE = 100  # handshakes in flight: more would overflow the listen backlog
-TIMEOUT = 300.0  # seconds for any one step: generous, never a sleep
+TIMEOUT = 600.0  # seconds for any one step: generous, never a sleep
 
 
 @dataclass(frozen=True)
@@ -46,35 +53,79 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class SubscriberResult:
-    baseline: Delivery
-    many: Delivery
-    rss_before_kib: int
-    rss_after_kib: int
+class Memory:
+    """Server RSS before the subscribers joined and once they all had, idle."""
+
+    before_kib: int
+    after_kib: int
+    subscribers: int
 
     @property
     def kib_per_subscriber(self) -> float:
-        return (self.rss_after_kib - self.rss_before_kib) / self.many.subscribers
+        return (self.after_kib - self.before_kib) / self.subscribers
+
+
+@dataclass(frozen=True)
+class SubscriberResult:
+    many: Delivery
+    alone: Delivery  # one subscriber, same server
+    bare: Delivery  # as many subscribers, bare fan-out
+    memory: Memory
+    bare_memory: Memory
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where subscribers connect, how to know they are all in, how to cause the event."""
+
+    url: str
+    all_in: Callable[[int], None]  # blocks until that many subscriptions are in
+    fire: Callable[[], Awaitable[object]]
 
 
 async def measure(
-    server: Process, portal: Portal, subscribers: int, per_connection: int
+    devportal: Process, portal: Portal, baseline: Process, subscribers: int, per_connection: int
 ) -> SubscriberResult:
-    """One subscriber, then ``subscribers`` on connections of ``per_connection`` each."""
-    first = await asyncio.to_thread(_pending_developer, portal, 1)
-    second = await asyncio.to_thread(_pending_developer, portal, 2)
-    baseline = await _one_event(server, portal, first, 1, 1)
-    server.wait_for_line("subscriber left", timeout=TIMEOUT)  # so the next count is exact
-    before = server.rss_kib()
+    """One subscriber, then ``subscribers`` on connections of ``per_connection`` each;
+    then as many on the bare fan-out."""
     sizes = [per_connection] * (subscribers // per_connection)
     sizes += [subscribers % per_connection] if subscribers % per_connection else []
-    connections = await _open_all(server, portal.admin, sizes)
-    try:
-        after = server.rss_kib()
-        many = await _deliver(portal, second, connections, sizes)
-    finally:
-        await asyncio.gather(*(ws.close() for ws in connections))
-    return SubscriberResult(baseline, many, before, after)
+    first = await asyncio.to_thread(_pending_developer, portal, 1)
+    second = await asyncio.to_thread(_pending_developer, portal, 2)
+    alone, _ = await _one_event(_devportal(devportal, portal, first), portal.admin, [1])
+    devportal.wait_for_line("subscriber left", timeout=TIMEOUT)  # so the next count is exact
+    target = _devportal(devportal, portal, second)
+    many, memory = await _one_event(target, portal.admin, sizes, devportal)
+    with httpx2.Client(base_url=baseline.url, timeout=TIMEOUT) as client:
+        bare, bare_memory = await _one_event(_bare(baseline.url, client), "-", sizes, baseline)
+    assert memory is not None
+    assert bare_memory is not None
+    return SubscriberResult(many, alone, bare, memory, bare_memory)
+
+
+def _devportal(server: Process, portal: Portal, developer_id: str) -> Target:
+    def all_in(total: int) -> None:
+        while True:
+            found = LISTENING.search(server.wait_for_line(LISTENING.pattern, timeout=TIMEOUT))
+            if found and int(found.group(1)) >= total:
+                return
+
+    return Target(
+        server.url.replace("http://", "ws://") + "/graphql",
+        all_in,
+        lambda: asyncio.to_thread(portal.api.data, APPROVE, {"id": developer_id}, portal.admin),
+    )
+
+
+def _bare(base_url: str, client: httpx2.Client) -> Target:
+    def all_in(total: int) -> None:
+        client.get(f"/subscribers/{total}").raise_for_status()
+
+    return Target(
+        base_url.replace("http://", "ws://") + "/graphql",
+        all_in,
+        lambda: asyncio.to_thread(lambda: client.post("/broadcast").raise_for_status()),
+    )
 
 
 def _pending_developer(portal: Portal, n: int) -> str:
@@ -84,26 +135,28 @@ def _pending_developer(portal: Portal, n: int) -> str:
 
 
 async def _one_event(
-    server: Process, portal: Portal, developer_id: str, total: int, per_connection: int
-) -> Delivery:
-    connections = await _open_all(server, portal.admin, [per_connection])
+    target: Target, token: str, sizes: list[int], server: Process | None = None
+) -> tuple[Delivery, Memory | None]:
+    """Subscribe, cause the event, unsubscribe; the server's memory too, if given."""
+    before = server.rss_kib() if server else 0
+    connections = await _open_all(target, token, sizes)
     try:
-        return await _deliver(portal, developer_id, connections, [per_connection])
+        memory = Memory(before, server.rss_kib(), sum(sizes)) if server else None
+        return await _deliver(target, connections, sizes), memory
     finally:
         await asyncio.gather(*(ws.close() for ws in connections))
 
 
-async def _open_all(server: Process, token: str, sizes: list[int]) -> list[ClientConnection]:
+async def _open_all(target: Target, token: str, sizes: list[int]) -> list[ClientConnection]:
     """Connections holding ``sizes[i]`` subscriptions each, once the server has them all."""
-    url = server.url.replace("http://", "ws://") + "/graphql"
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
 
     async def opened(count: int) -> ClientConnection:
         async with gate:
-            return await _subscribed(url, token, count)
+            return await _subscribed(target.url, token, count)
 
     connections = await asyncio.gather(*(opened(count) for count in sizes))
-    await asyncio.to_thread(_wait_listening, server, sum(sizes))
+    await asyncio.to_thread(target.all_in, sum(sizes))
     return list(connections)
 
 
@@ -125,22 +178,15 @@ async def _subscribed(url: str, token: str, count: int) -> ClientConnection:
     return ws
 
 
-def _wait_listening(server: Process, total: int) -> None:
-    while True:
-        found = LISTENING.search(server.wait_for_line(LISTENING.pattern, timeout=TIMEOUT))
-        if found and int(found.group(1)) >= total:
-            return
-
-
 async def _deliver(
-    portal: Portal, developer_id: str, connections: list[ClientConnection], sizes: list[int]
+    target: Target, connections: list[ClientConnection], sizes: list[int]
 ) -> Delivery:
-    """Approve the developer; seconds until each subscription's copy was read."""
+    """Cause the event; seconds until each subscription's copy was read."""
     waiting = [
         asyncio.create_task(_arrivals(ws, n)) for ws, n in zip(connections, sizes, strict=True)
     ]
     start = time.perf_counter()
-    await asyncio.to_thread(portal.api.data, APPROVE, {"id": developer_id}, portal.admin)
+    await target.fire()
     received = await asyncio.wait_for(asyncio.gather(*waiting), TIMEOUT)
     latencies = sorted(t - start for batch in received for t in batch)
     return Delivery(sum(sizes), len(connections), latencies)

@@ -58,7 +58,8 @@ def test_every_workload_produces_numbers() -> None:
     assert outcome.subscribers is not None
     assert len(outcome.subscribers.many.latencies) == 20
     assert outcome.subscribers.many.connections == 10
-    assert len(outcome.subscribers.baseline.latencies) == 1
+    assert len(outcome.subscribers.alone.latencies) == 1
+    assert len(outcome.subscribers.bare.latencies) == 20
     assert "loop=" in outcome.uvicorn
     assert table(outcome.rows).count("\n") == len(outcome.loads) + 2 + 1
 
