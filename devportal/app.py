@@ -17,9 +17,10 @@ from devportal.db import Database
 from devportal.gateway import gateway_route
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
+from devportal.middleware import guards
 from devportal.pages import page_routes
 from devportal.resolvers.gateway import Gateway
-from devportal.schema.context import GraphQLView
+from devportal.schema.transport import PortalView
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal")
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     mailer = MailWorker(settings, db)
     housekeeper = Housekeeper(settings, db)
     gateway = Gateway(db, max_entries=settings.gateway_cache_entries)
-    graphql = GraphQLView(settings=settings, db=db)
+    graphql = PortalView(settings=settings, db=db)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *page_routes(settings, db),
         ],
         lifespan=lifespan,
+        middleware=guards(settings),
     )
     app.state.settings = settings
     app.state.db = db

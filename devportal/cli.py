@@ -8,6 +8,7 @@ import copy
 import getpass
 import logging
 import os
+import re
 import sys
 from typing import Any
 
@@ -19,6 +20,27 @@ from devportal.errors import DomainError
 from devportal.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Query parameters whose values are secrets: mailed links carry one-time tokens.
+_SECRET_PARAMETER = re.compile(
+    r"([?&](?:token|password|secret|key|apikey|api_key|access_token)=)[^&#\s\"]*", re.IGNORECASE
+)
+
+
+class RedactSecrets(logging.Filter):
+    """Blanks secret query parameters in uvicorn's lines, which print each request's URL.
+
+    ``GET /reset-password?token=…`` would otherwise leave a usable one-time
+    token in the access log. Only the arguments change, so uvicorn's own
+    formatters, which read them by position, still work.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PARAMETER.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:
@@ -32,6 +54,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
     }
     for name in ("devportal", "alembic"):
         config["loggers"][name] = {"handlers": ["devportal"], "level": level, "propagate": False}
+    config["filters"] = {"redact_secrets": {"()": RedactSecrets}}
+    for name in ("uvicorn.access", "uvicorn.error"):  # the error log names WebSocket URLs
+        config["loggers"][name]["filters"] = ["redact_secrets"]
     return config
 
 
@@ -51,6 +76,8 @@ def serve(args: argparse.Namespace) -> int:
         log_config=logging_config(settings.log_level.upper()),
         proxy_headers=True,
         ws="websockets-sansio",
+        # The same bound as request bodies (the app checks too, behind any server).
+        ws_max_size=settings.max_body_bytes,
         # Ping frames keep both subscription protocols alive and drop dead peers;
         # graphql-ws also gets its own "ka" messages from Strawberry.
         ws_ping_interval=settings.websocket_keep_alive_seconds,

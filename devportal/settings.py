@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     subscriber_queue_size: int = Field(default=100, ge=1)
     websocket_keep_alive_seconds: float = Field(default=15.0, gt=0)
+    # nginx's client_max_body_size and the websockets library's max_size: the largest
+    # real request (a 20,000-character description in a mutation) is a few dozen KB.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The longest text any field takes (a service's description); checked for every
+    # string before a resolver, so nothing expensive (email-validator, Argon2) sees more.
+    max_text_length: int = Field(default=20_000, ge=1)
+    # Per lane (gateway checks; everything else but /healthz and WebSockets).
+    max_concurrent_requests: int = Field(default=64, ge=1)
+    queue_timeout_seconds: float = Field(default=5.0, gt=0)
     # Decisions the gateway check keeps in memory, per process (about 300 bytes each).
     gateway_cache_entries: int = Field(default=100_000, ge=1)
 

@@ -54,7 +54,8 @@ def threaded_server(app: Starlette) -> Iterator[str]:
 
 
 class ServerProcess:
-    """``devportal serve`` in a child process, its log lines readable as they come."""
+    """``devportal serve`` in a child process, its log lines readable as they come
+    (uvicorn's access log, on stdout, among them)."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.port = free_port()
@@ -65,8 +66,8 @@ class ServerProcess:
             [sys.executable, "-m", "devportal.cli", "serve", "--port", str(self.port)],
             env={**os.environ, **env},
             cwd=cwd,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -74,8 +75,8 @@ class ServerProcess:
         self.wait_for_line("Application startup complete")
 
     def _read(self) -> None:
-        assert self._process.stderr is not None
-        for line in self._process.stderr:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
             self._lines.put(line)
 
     def wait_for_line(self, pattern: str, timeout: float = WAIT * 2) -> str:
@@ -97,8 +98,8 @@ class ServerProcess:
         self._process.terminate()
         code = self._process.wait(WAIT)
         self._reader.join(WAIT)
-        assert self._process.stderr is not None
-        self._process.stderr.close()
+        assert self._process.stdout is not None
+        self._process.stdout.close()
         assert code in (0, -signal.SIGTERM), "".join(self.log)
 
 

@@ -7,68 +7,79 @@ from graphql import BREAK, DocumentNode, StringValueNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
 from devportal.errors import BadUserInput
+from devportal.settings import Settings
 
 NUL = "\x00"
 MESSAGE = "Text cannot contain the NUL character (U+0000) or unpaired surrogates."
+DEFAULT_MAX_LENGTH = Settings.model_fields["max_text_length"].default
 
 
 class RefuseUnstorableText(SchemaExtension):
-    """No text may hold U+0000 or a lone surrogate: no database can store those.
+    """No text may hold U+0000 or a lone surrogate, nor be longer than any field takes.
 
     PostgreSQL cannot even compare a NUL, and a lone surrogate cannot be
     encoded at all. Refused once here, for every string in the document or
     the variables, rather than in each resolver (a log-in or a search would
-    otherwise fail as an internal error).
+    otherwise fail as an internal error). The length is checked here too
+    (``DEVPORTAL_MAX_TEXT_LENGTH``), so that nothing costly in a resolver
+    (email-validator, Argon2) ever sees a string of a megabyte.
     """
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if _holds_unstorable(context.variables) or _document_holds_unstorable(
-            context.graphql_document
-        ):
-            raise BadUserInput(MESSAGE)
+        settings = getattr(context.context, "settings", None)
+        limit = settings.max_text_length if isinstance(settings, Settings) else DEFAULT_MAX_LENGTH
+        problem = _problem_in_values(context.variables, limit) or _problem_in_document(
+            context.graphql_document, limit
+        )
+        if problem:
+            raise BadUserInput(problem)
         yield
 
 
-def _unstorable(text: str) -> bool:
+def _problem(text: str, limit: int) -> str | None:
+    if len(text) > limit:
+        return f"Text cannot be longer than {limit} characters."
     if NUL in text:
-        return True
+        return MESSAGE
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return True
-    return False
+        return MESSAGE
+    return None
 
 
-def _holds_unstorable(value: Any) -> bool:
+def _problem_in_values(value: Any, limit: int) -> str | None:
     """Walks with a stack of its own: variables may nest deeper than Python recurses."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            if _unstorable(item):
-                return True
+            problem = _problem(item, limit)
+            if problem:
+                return problem
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return None
 
 
 class _Finder(Visitor):
-    found = False
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.problem: str | None = None
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> object:
-        if _unstorable(node.value):
-            self.found = True
-            return BREAK
-        return None
+        self.problem = _problem(node.value, self.limit)
+        return BREAK if self.problem else None
 
 
-def _document_holds_unstorable(document: DocumentNode | None) -> bool:
+def _problem_in_document(document: DocumentNode | None, limit: int) -> str | None:
     if document is None:
-        return False
-    finder = _Finder()
+        return None
+    finder = _Finder(limit)
     visit(document, finder)
-    return finder.found
+    return finder.problem

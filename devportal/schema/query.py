@@ -9,6 +9,7 @@ from devportal.schema.arguments import Id
 from devportal.schema.catalog import CatalogQuery
 from devportal.schema.context import Info
 from devportal.schema.registrations import RegistrationQuery
+from devportal.schema.relay import find_node
 
 
 @strawberry.type(description="Everything that can be read.")
@@ -18,5 +19,4 @@ class Query(AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery):
     )
     async def node(self, info: Info, id: Id) -> relay.Node | None:
         # Not relay.node(): its field extension cannot be applied to a second schema.
-        node: relay.Node | None = await id.resolve_node(info, required=False)
-        return node
+        return await find_node(info, id)

@@ -5,6 +5,8 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.info import Info
 
 from devportal.errors import NotFound
 from devportal.resolvers.checks import parse_id
@@ -51,6 +53,23 @@ def node_pk(global_id: relay.GlobalID, type_name: str) -> int:
     if pk is None:
         raise NotFound(f"No such {type_name}.")
     return pk
+
+
+async def find_node(info: Info[Any, Any], global_id: relay.GlobalID) -> relay.Node | None:
+    """For ``node``: the object, or None when no object can have this ID (as Relay expects).
+
+    Strawberry takes any type name at its word: ``Node`` itself (an interface)
+    fails inside it as an internal error, and ``Query`` or ``PageInfo`` as
+    errors. Only an object type that is a node can name one.
+    """
+    definition = info.schema.get_type_by_name(global_id.type_name)
+    if not isinstance(definition, StrawberryObjectDefinition) or definition.is_interface:
+        return None
+    origin = definition.origin
+    if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+        return None
+    node: relay.Node | None = await global_id.resolve_node(info, required=False)
+    return node
 
 
 RowT = TypeVar("RowT")

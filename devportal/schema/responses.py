@@ -53,7 +53,7 @@ def _audience_wide(body: bytes) -> bool:
     try:
         request = json.loads(body)
         document = parse(request["query"])
-    except (ValueError, KeyError, TypeError, GraphQLError):
+    except (ValueError, KeyError, TypeError, RecursionError, GraphQLError):  # no query to keep
         return False
     if not isinstance(request, dict) or not isinstance(request.get("operationName"), str | None):
         return False
