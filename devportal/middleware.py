@@ -79,14 +79,12 @@ class LimitBodies:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
         limit = self.max_bytes
         received = -1  # the Content-Length is looked at on the first read, if any
 
@@ -163,12 +161,6 @@ class Lane:
         self.running = 0
         self.waiting: deque[asyncio.Future[None]] = deque()
 
-    def enter_now(self) -> bool:
-        if self.running < self.limit and not self.waiting:
-            self.running += 1
-            return True
-        return False
-
     def leave(self) -> None:
         """Hand the slot to the first in line, or free it."""
         if self.waiting:
@@ -195,6 +187,19 @@ class ShedLoad:
         self.gateway = Lane("gateway", limit, timeout)
         self.main = Lane("main", limit, timeout)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self._lane(scope)
+        if lane is None:
+            await self.app(scope, receive, send)
+        elif lane.running < lane.limit and not lane.waiting:  # the hot path: a counter
+            lane.running += 1
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                lane.leave()
+        else:
+            await self._wait_then_run(lane, scope, receive, send)
+
     def _lane(self, scope: Scope) -> Lane | None:
         if scope["type"] != "http":
             return None  # WebSockets live long: the limits per connection hold them
@@ -202,18 +207,6 @@ class ShedLoad:
         if path.startswith("/gateway/"):
             return self.gateway
         return None if path == "/healthz" else self.main
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        lane = self._lane(scope)
-        if lane is None:
-            await self.app(scope, receive, send)
-        elif lane.enter_now():
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                lane.leave()
-        else:
-            await self._wait_then_run(lane, scope, receive, send)
 
     async def _wait_then_run(self, lane: Lane, scope: Scope, receive: Receive, send: Send) -> None:
         """Wait for a slot, reading the body meanwhile so a client that hangs up is seen."""
