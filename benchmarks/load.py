@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx2
+
 MARKER = "BENCH-RESULT "
+ONCE_TIMEOUT = 300.0  # seconds: a server still busy with a slow run's last requests
 LUA = Path(__file__).with_name("wrk.lua")
 
 
@@ -87,6 +93,36 @@ def run(base_url: str, request: Request, *, connections: int, seconds: int, usin
             cwd=Path(__file__).resolve().parent.parent,
         )
     return _parse(done, request.expect)
+
+
+def combined(rounds: list[Result]) -> Result:
+    """Rounds as one: all their requests over all their time; the median round's p50 and p99."""
+    statuses: Counter[int] = Counter()
+    for result in rounds:
+        statuses.update(result.statuses)
+    return Result(
+        requests=sum(r.requests for r in rounds),
+        seconds=sum(r.seconds for r in rounds),
+        p50_ms=statistics.median(r.p50_ms for r in rounds),
+        p99_ms=statistics.median(r.p99_ms for r in rounds),
+        socket_errors=sum(r.socket_errors for r in rounds),
+        statuses=dict(statuses),
+        expect=rounds[0].expect,
+    )
+
+
+def once(base_url: str, request: Request) -> float:
+    """Seconds one request takes alone, once what the server still had in hand is done
+    (a request sent after those finishes about when they do)."""
+    with httpx2.Client(base_url=base_url, timeout=ONCE_TIMEOUT) as client:
+        start = time.perf_counter()
+        response = client.request(
+            request.method, request.path, headers=request.headers, content=request.body or None
+        )
+        elapsed = time.perf_counter() - start
+    if response.status_code != request.expect:
+        raise RuntimeError(f"{request.path}: {response.status_code}, not {request.expect}")
+    return elapsed
 
 
 def lua_table(request: Request) -> str:

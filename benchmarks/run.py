@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -42,14 +43,19 @@ from tests.flows import Portal
 from tests.support import Api, SmtpServer, free_port
 
 _STARTED = time.monotonic()
+# A slow workload's round lasts long enough for each connection to finish this
+# many requests (one worker serves them in turn), up to MAX_ROUND_SECONDS.
+REQUESTS_PER_CONNECTION = 2
+MAX_ROUND_SECONDS = 30
 SMOKE_SIZES = Sizes(services=2, versions=3, applications=2, keys=2)
 
 
 @dataclass(frozen=True)
 class Options:
     database_url: str | None = None  # PostgreSQL (reset first); None: a fresh SQLite file
-    seconds: int = 5
-    warmup: int = 1  # seconds of load before each measured run; 0 for none
+    seconds: int = 6  # measured, per server and workload, over all rounds
+    rounds: int = 3  # devportal and its baseline take turns
+    warmup: int = 1  # seconds of load before the first round; 0 for none
     connections: int = 32
     subscribers: int = 10_000  # 0: no subscriber benchmark
     per_connection: int = 1  # subscriptions per WebSocket
@@ -164,8 +170,12 @@ def _load_phase(
         answers = baseline_answers(client, seeded)
     (tmp / "answers.json").write_text(json.dumps(answers))
     for workload in graphql_workloads(seeded) + gateway_workloads(seeded):
-        theirs = _measure(options, outcome, baseline.url, workload.baseline)
-        ours = _measure(options, outcome, devportal.url, workload.devportal)
+        theirs, ours = _compare(
+            options,
+            outcome,
+            (baseline.url, workload.baseline),
+            (devportal.url, workload.devportal),
+        )
         outcome.loads[workload.name] = (ours, theirs)
         outcome.rows.append(report.load_row(workload, ours, theirs))
         _progress(outcome.rows[-1])
@@ -194,7 +204,7 @@ def _workers_phase(
     args = ["serve", "--workers", str(options.workers)]
     with running(Process("devportal.cli", args, env, workers=options.workers)) as devportal:
         for workload in gateway:
-            ours = _measure(options, outcome, devportal.url, workload.devportal)
+            (ours,) = _compare(options, outcome, (devportal.url, workload.devportal))
             one_worker = outcome.loads[workload.name][0]
             outcome.loads[f"{workload.name}_{options.workers}_workers"] = (ours, one_worker)
             titled = replace(
@@ -232,21 +242,37 @@ def _subscriber_phase(
     _progress(outcome.rows[-2])
 
 
-def _measure(options: Options, outcome: Outcome, base_url: str, request: load.Request) -> Result:
-    if options.warmup:
-        load.run(
-            base_url,
-            request,
-            connections=options.connections,
-            seconds=options.warmup,
-            using=outcome.tool,
-        )
+def _compare(
+    options: Options, outcome: Outcome, *targets: tuple[str, load.Request]
+) -> list[Result]:
+    """Each (base URL, request) measured in ``options.rounds`` rounds, taking turns, so
+    that the load other processes put on a shared machine falls on each alike.
+
+    Each gets a warm-up first; a round lasts long enough for each connection to
+    finish a few requests; a request sent alone after each round waits out what
+    the server still has in hand, so no round loads the next.
+    """
+    per_round = max(1, options.seconds // options.rounds)
+    lengths = []
+    for url, request in targets:
+        if options.warmup:
+            _run(options, outcome, url, request, options.warmup)
+        alone = load.once(url, request)
+        needed = math.ceil(REQUESTS_PER_CONNECTION * options.connections * alone)
+        lengths.append(min(MAX_ROUND_SECONDS, max(per_round, needed)))
+    rounds: list[list[Result]] = [[] for _ in targets]
+    for _ in range(options.rounds):
+        for (url, request), seconds, results in zip(targets, lengths, rounds, strict=True):
+            results.append(_run(options, outcome, url, request, seconds))
+            load.once(url, request)
+    return [load.combined(results) for results in rounds]
+
+
+def _run(
+    options: Options, outcome: Outcome, base_url: str, request: load.Request, seconds: int
+) -> Result:
     return load.run(
-        base_url,
-        request,
-        connections=options.connections,
-        seconds=options.seconds,
-        using=outcome.tool,
+        base_url, request, connections=options.connections, seconds=seconds, using=outcome.tool
     )
 
 
@@ -268,7 +294,8 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("BENCH_DATABASE_URL") or None,
         help="PostgreSQL URL (its public schema is dropped); default: a fresh SQLite file",
     )
-    parser.add_argument("--seconds", type=int, default=5, help="per measured run")
+    parser.add_argument("--seconds", type=int, default=6, help="measured, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="devportal and baseline alternate")
     parser.add_argument("--warmup", type=int, default=1, help="seconds before each run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--subscribers", type=int, default=10_000, help="0 to skip")
@@ -281,12 +308,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="tiny: 1 s runs, 4 connections, no warm-up, 20 subscribers",
+        help="tiny: one round of 1 s, 4 connections, no warm-up, 20 subscribers",
     )
     args = parser.parse_args(argv)
     options = Options(
         database_url=args.database_url,
         seconds=args.seconds,
+        rounds=args.rounds,
         warmup=args.warmup,
         connections=args.connections,
         subscribers=args.subscribers,
@@ -297,12 +325,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.smoke:
         options = replace(
-            options, seconds=1, warmup=0, connections=4, subscribers=20, sizes=SMOKE_SIZES
+            options,
+            seconds=1,
+            rounds=1,
+            warmup=0,
+            connections=4,
+            subscribers=20,
+            sizes=SMOKE_SIZES,
         )
     outcome = run(options)
     print(
         f"\n{outcome.database}, one uvicorn worker, {options.connections} connections, "
-        f"{options.seconds} s a run ({outcome.tool}); {report.machine()}; "
+        f"{options.rounds} rounds of {options.seconds // options.rounds} s or more, taking turns "
+        f"({outcome.tool}); {report.machine()}; "
         f"load average {outcome.load_average:.1f} at the start.\n"
         f"uvicorn settings, devportal's and the baselines': {outcome.uvicorn}\n"
     )

@@ -37,6 +37,7 @@ def test_every_workload_produces_numbers() -> None:
     options = Options(
         database_url=POSTGRES_URL,
         seconds=1,
+        rounds=1,
         warmup=0,
         connections=4,  # few enough that slow requests finish within the second
         subscribers=20,
