@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import UNREGISTER, Catalog, Portal
 from tests.servers import LEGACY_WS, GraphQLWebSocket, graphql_websocket, threaded_server
-from tests.support import WAIT, Api, LogCounter, SmtpServer, attached, watching
+from tests.support import WAIT, Api, LogCounter, SmtpServer, attached, counting_statements, watching
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
@@ -227,6 +227,8 @@ def test_a_failing_session_check_is_an_internal_error_not_silence(live: Live) ->
     feed = live.subscriber(live.portal.admin)
     assert feed.acknowledged()
     drop_table(live.settings.database_url, "auth_session")
+    # A sign-up writes to the developers, so the server forgets who holds which token.
+    live.portal.sign_up("someone@example.com")
     with watching("devportal.graphql", "Traceback|auth_session") as logged:
         feed.subscribe("{ portal { name } }", id="q")
         assert _ended(feed) == "INTERNAL_SERVER_ERROR"
@@ -304,8 +306,31 @@ def drop_table(database_url: str, table: str) -> None:
     asyncio.run(drop())
 
 
-def _connections_in_use(live: Live) -> int:
-    return int(live.app.state.db.engine.pool.checkedout())
+@contextmanager
+def connections_held(live: Live) -> Iterator[set[int]]:
+    """The pooled connections that requests and subscriptions hold, as the block runs.
+
+    The app's background workers (mail, housekeeping), in tasks named
+    ``devportal-…``, take and return their own: they are not counted.
+    """
+    held: set[int] = set()
+
+    def checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("devportal-"):
+            held.add(id(record))
+
+    def checkin(_dbapi: Any, record: Any) -> None:
+        held.discard(id(record))
+
+    pool = live.app.state.db.engine.pool
+    sa.event.listen(pool, "checkout", checkout)
+    sa.event.listen(pool, "checkin", checkin)
+    try:
+        yield held
+    finally:
+        sa.event.remove(pool, "checkout", checkout)
+        sa.event.remove(pool, "checkin", checkin)
 
 
 def test_subscriptions_hold_no_database_connection(live: Live) -> None:
@@ -314,20 +339,55 @@ def test_subscriptions_hold_no_database_connection(live: Live) -> None:
     dev, app_id, _ = _registered(live, "ada@example.com", "ada-app")
     per_feed = live.settings.max_subscriptions_per_connection
     count = 2 * per_feed  # more than the PostgreSQL pool holds (10 + 10 overflow)
-    with attached("devportal.live", LogCounter("subscriber left")) as left:
+    with (
+        attached("devportal.live", LogCounter("subscriber left")) as left,
+        connections_held(live) as held,
+    ):
         feeds = [live.subscriber(dev.token) for _ in range(2)]
         for feed in feeds:
             assert feed.acknowledged()
             for n in range(per_feed):
                 feed.subscribe(EVENTS, {"app": app_id}, id=str(n))
         live.joined.wait_for(count)
-        assert _connections_in_use(live) == 0
+        assert held == set()
         for n in range(per_feed):
             feeds[0].send({"id": str(n), "type": "complete"})
         left.wait_for(per_feed)
-        assert _connections_in_use(live) == 0
+        assert held == set()
         feeds[1].close()  # the rest end with the connection
         left.wait_for(count)
-    assert _connections_in_use(live) == 0
+        assert held == set()
     answer = live.portal.api.client.get("/gateway/verify/weather/v1", timeout=WAIT)
     assert answer.status_code == 401
+
+
+def test_an_event_costs_the_same_reads_for_one_subscriber_as_for_many(live: Live) -> None:
+    """What an event's subscribers ask of the catalog is read once per process, not once each."""
+    dev, app_id, first = _registered(live, "ada@example.com", "ada-app")
+    second = live.catalog.register(dev.token, app_id, live.catalog.service("maps"))
+    engine = live.app.state.db.engine.sync_engine
+    per_feed = live.settings.max_subscriptions_per_connection
+    warm_up = (
+        "{ myApplications { nodes { registrations { serviceVersion { service { slug } } } } } }"
+    )
+    live.portal.api.data(warm_up, token=dev.token)
+
+    def reads_for(feeds: list[tuple[GraphQLWebSocket, int]], registration: dict[str, Any]) -> int:
+        """Statements run while ``registration`` is approved and each feed gets its events."""
+        with counting_statements(engine) as statements:
+            live.catalog.decide("approveRegistration", registration["id"])
+            for feed, events in feeds:
+                for _ in range(events):
+                    assert "errors" not in feed.next_payload()
+        return len(statements)
+
+    one = live.subscribe(dev.token, variables={"app": app_id})
+    alone = reads_for([(one, 1)], first)
+    many = [live.subscriber(dev.token) for _ in range(2)]
+    for feed in many:
+        assert feed.acknowledged()
+        for n in range(per_feed):
+            feed.subscribe(EVENTS, {"app": app_id}, id=str(n))
+    live.joined.wait_for(1 + 2 * per_feed)
+    crowd = reads_for([(one, 1)] + [(feed, per_feed) for feed in many], second)
+    assert crowd == alone

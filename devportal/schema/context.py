@@ -33,7 +33,7 @@ from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
 from devportal.pages import html_headers
 from devportal.resolvers import accounts
-from devportal.schema.loaders import Loaders, make_loaders
+from devportal.schema.loaders import Loaders, ProcessRows, make_loaders
 from devportal.schema.responses import Responses
 from devportal.security import token_digest
 from devportal.settings import Settings
@@ -48,9 +48,9 @@ class OperationScope:
     checked: bool = False
 
     @classmethod
-    def open(cls, db: Database) -> OperationScope:
-        session = db.session()
-        return cls(session=session, loaders=make_loaders(session))
+    def open(cls, context: Context) -> OperationScope:
+        session = context.db.session()
+        return cls(session=session, loaders=make_loaders(session, context.rows))
 
 
 OPERATIONS_IN_FLIGHT = 100  # queries and mutations one WebSocket may run at once
@@ -65,6 +65,7 @@ class Context:
     settings: Settings
     db: Database
     tokens: Tokens
+    rows: ProcessRows
     connection_auth: accounts.Authenticated | None = None
     token: str | None = None
     connection_params: dict[str, Any] | None = field(default=None)
@@ -94,7 +95,7 @@ class Context:
     def _scope(self) -> OperationScope:
         scope = _scope.get()
         if scope is None:
-            scope = OperationScope.open(self.db)
+            scope = OperationScope.open(self)
             _scope.set(scope)
         return scope
 
@@ -110,7 +111,7 @@ class Context:
         scope = _scope.get()
         if scope is not None:
             await scope.session.close()
-        fresh = OperationScope.open(self.db)
+        fresh = OperationScope.open(self)
         if scope is not None:
             fresh.auth, fresh.checked = scope.auth, scope.checked
         _scope.set(fresh)
@@ -171,7 +172,7 @@ class OperationScopes(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, Context):
-            _scope.set(OperationScope.open(context.db))
+            _scope.set(OperationScope.open(context))
         try:
             yield
         finally:
@@ -272,6 +273,8 @@ class GraphQLView(GraphQL[Context, None]):
         db.bus.observe(self.tokens)
         self.responses = Responses()
         db.bus.observe(self.responses)
+        self.rows = ProcessRows()
+        self.rows.observe(db.bus)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(_graphiql(self.graphql_ide_html), headers=html_headers(GRAPHIQL_POLICY))
@@ -307,6 +310,7 @@ class GraphQLView(GraphQL[Context, None]):
             settings=self.settings,
             db=self.db,
             tokens=self.tokens,
+            rows=self.rows,
         )
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))

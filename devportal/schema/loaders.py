@@ -1,11 +1,12 @@
 """DataLoaders, one set per operation: nested fields load in batches, not one row at a time."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from devportal.events import InProcessBus
 from devportal.models import (
     Application,
     Credential,
@@ -14,7 +15,13 @@ from devportal.models import (
     Service,
     ServiceVersion,
 )
-from devportal.resolvers.batches import pages_grouped_by, rows_by_id, rows_grouped_by
+from devportal.resolvers.batches import (
+    RowsById,
+    cached_rows_by_id,
+    pages_grouped_by,
+    rows_by_id,
+    rows_grouped_by,
+)
 from devportal.resolvers.pagination import Page, PageRequest
 
 
@@ -30,10 +37,22 @@ class Loaders:
     credentials_of_application: DataLoader[int, list[Credential]]
 
 
-def make_loaders(session: AsyncSession) -> Loaders:
+@dataclass(frozen=True)
+class ProcessRows:
+    """What every operation of this process may share: the catalog's rows by id."""
+
+    services: RowsById = field(default_factory=lambda: RowsById(Service))
+    versions: RowsById = field(default_factory=lambda: RowsById(ServiceVersion))
+
+    def observe(self, bus: InProcessBus) -> None:
+        bus.observe(self.services)
+        bus.observe(self.versions)
+
+
+def make_loaders(session: AsyncSession, shared: ProcessRows) -> Loaders:
     return Loaders(
-        service=DataLoader(partial(rows_by_id, session, Service)),
-        version=DataLoader(partial(rows_by_id, session, ServiceVersion)),
+        service=DataLoader(partial(cached_rows_by_id, shared.services, session)),
+        version=DataLoader(partial(cached_rows_by_id, shared.versions, session)),
         versions_of_service=DataLoader(
             partial(rows_grouped_by, session, ServiceVersion, "service_id")
         ),

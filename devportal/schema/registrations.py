@@ -41,8 +41,11 @@ class Registration(relay.Node):
 
     @strawberry.field(description="The application asking for access.")
     async def application(self, info: Info) -> Application:
-        row = await info.context.loaders.application.load(self.application_id)
-        row = row or self.application_as_it_was  # an event about a deleted application
+        # An event carries its application as the event left it: its subscribers, however
+        # many, read nothing, and an event about a deleted application still names it.
+        row = self.application_as_it_was or await info.context.loaders.application.load(
+            self.application_id
+        )
         assert row is not None
         return Application.from_row(row)
 
