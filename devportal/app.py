@@ -17,7 +17,7 @@ from devportal.db import Database
 from devportal.gateway import gateway_route
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
-from devportal.middleware import guards
+from devportal.middleware import exception_handlers, guards
 from devportal.pages import page_routes
 from devportal.resolvers.gateway import Gateway
 from devportal.schema.transport import PortalView
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
         middleware=guards(settings),
+        exception_handlers=exception_handlers(),
     )
     app.state.settings = settings
     app.state.db = db

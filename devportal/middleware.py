@@ -25,12 +25,14 @@ import math
 import time
 from asyncio import FIRST_COMPLETED
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
+import sqlalchemy as sa
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import ClientDisconnect, HTTPConnection
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from devportal.settings import Settings
 
@@ -56,6 +58,36 @@ def graphql_error(message: str, code: str, status: int, **headers: str) -> JSONR
     """An answer shaped as GraphQL over HTTP shapes a request error."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+UNREACHABLE = (sa.exc.DBAPIError, sa.exc.TimeoutError, OSError)
+"""What a request raises when the database cannot be reached (or the pool is exhausted)."""
+
+
+def exception_handlers() -> dict[Any, ExceptionHandler]:
+    """For ``create_app``: the database unreachable is a clear 503 on every route."""
+    # Starlette types HTTP and WebSocket handlers apart; this one serves both.
+    handler = cast(ExceptionHandler, database_unreachable)
+    return dict.fromkeys(UNREACHABLE, handler)
+
+
+async def database_unreachable(request: HTTPConnection, exc: Exception) -> Response | None:
+    """One log line and a clear 503, not a traceback and a dropped connection.
+
+    The gateway check keeps its own body (nginx turns any status but 2xx, 401
+    and 403 into a refusal); everything else answers as GraphQL answers errors.
+    A WebSocket is closed with 1011 (unexpected condition): its client reconnects.
+    """
+    log.warning("%s: database unreachable (%s); answered 503", _where(request.scope), exc)
+    if isinstance(request, WebSocket):
+        await request.close(code=1011)
+        return None
+    retry = {"Retry-After": "5"}
+    if request.url.path.startswith("/gateway/"):
+        body = {"message": "Service temporarily unavailable"}
+        return JSONResponse(body, status_code=503, headers=retry)
+    message = "The portal cannot reach its database just now; try again shortly."
+    return graphql_error(message, "INTERNAL_SERVER_ERROR", 503, **retry)
 
 
 def _where(scope: Scope) -> str:

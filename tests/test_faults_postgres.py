@@ -214,12 +214,6 @@ def test_a_postgres_restart_under_load_heals_without_a_restart_or_half_writes(
     assert_written_whole(outage.url, outage.acknowledged)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported bug: with the database down, the gateway check and every GraphQL request "
-    "with a token raise out of the app: a plain-text 500, a traceback logged per request, and "
-    "the keep-alive connection dropped (the client's next request on it is reset)",
-)
 def test_requests_while_postgres_is_down_get_a_clear_answer(outage: Outage) -> None:
     """The gateway check answers 503 with its JSON body (nginx passes it on as a 500, and
     the operator's log shows the cause); GraphQL answers INTERNAL_SERVER_ERROR, no detail;
