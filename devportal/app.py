@@ -29,7 +29,12 @@ log = logging.getLogger("devportal")
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; the database must already be migrated (``devportal migrate``)."""
     settings = settings or Settings()
-    db = Database(settings.database_url, subscriber_queue=settings.subscriber_queue_size)
+    db = Database(
+        settings.database_url,
+        subscriber_queue=settings.subscriber_queue_size,
+        event_gap_seconds=settings.event_gap_seconds,
+        event_log_keep_seconds=settings.event_log_keep_seconds,
+    )
     mailer = MailWorker(settings, db)
     housekeeper = Housekeeper(settings, db)
     gateway = Gateway(db, max_entries=settings.gateway_cache_entries)

@@ -159,10 +159,22 @@ class ReadSession(AsyncSession):
 class Database:
     """The engine, a session factory for reads, and transactions for writes."""
 
-    def __init__(self, url: str, *, subscriber_queue: int = 100) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        subscriber_queue: int = 100,
+        event_gap_seconds: float = 60.0,
+        event_log_keep_seconds: float = 3600.0,
+    ) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self.bus: InProcessBus = bus_for(url, subscriber_queue)
+        self.bus: InProcessBus = bus_for(
+            url,
+            subscriber_queue,
+            gap_seconds=event_gap_seconds,
+            keep_seconds=event_log_keep_seconds,
+        )
         self.mail_queued = asyncio.Event()
         self._reads = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
         self._writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})

@@ -5,9 +5,9 @@ Events are queued on the session inside a mutation's transaction
 transaction commits; a rolled-back change publishes nothing.
 
 Two back ends share one small interface: ``InProcessBus`` for a single server
-process, and ``PostgresBus``, which sends each event with ``pg_notify`` inside
-the transaction (PostgreSQL delivers notifications only on commit) and
-receives them with ``LISTEN`` in every server process.
+process (SQLite), and ``devportal.pgbus.PostgresBus``, which writes each
+transaction's events to the ``event_log`` table inside the transaction and
+wakes every server process with ``NOTIFY`` to read them.
 """
 
 from __future__ import annotations
@@ -22,16 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import asyncpg
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger("devportal.events")
-
-CHANNEL = "devportal_events"
 
 
 @dataclass(frozen=True)
@@ -108,17 +104,18 @@ class Observer(Protocol):
         """False: events may be missed from now on, trust nothing cached. True: again."""
 
 
-def encode(event: Event) -> str:
-    fields = {
-        f.name: (value.isoformat() if isinstance(value, datetime) else value)
-        for f in dataclasses.fields(event)
-        for value in [getattr(event, f.name)]
+def _fields(event: Event) -> dict[str, Any]:
+    return {
+        "type": type(event).__name__,
+        **{
+            f.name: (value.isoformat() if isinstance(value, datetime) else value)
+            for f in dataclasses.fields(event)
+            for value in [getattr(event, f.name)]
+        },
     }
-    return json.dumps({"type": type(event).__name__, **fields})
 
 
-def decode(payload: str) -> Event:
-    data: dict[str, Any] = json.loads(payload)
+def _event(data: dict[str, Any]) -> Event:
     cls = _EVENT_TYPES[data.pop("type")]
     for f in dataclasses.fields(cls):
         if f.type in ("datetime", datetime) and data.get(f.name) is not None:
@@ -126,6 +123,27 @@ def decode(payload: str) -> Event:
         elif isinstance(data.get(f.name), list):
             data[f.name] = tuple(data[f.name])
     return cls(**data)
+
+
+def encode(event: Event) -> str:
+    return json.dumps(_fields(event))
+
+
+def decode(payload: str) -> Event:
+    return _event(json.loads(payload))
+
+
+def encode_all(events: Sequence[Event]) -> str:
+    """One transaction's events, as one JSON array (a row of the event log)."""
+    return json.dumps([_fields(event) for event in events])
+
+
+def decode_all(payload: str) -> list[Event]:
+    """Raises ValueError, KeyError or TypeError on what ``encode_all`` cannot have written."""
+    items = json.loads(payload)
+    if not isinstance(items, list):
+        raise ValueError("not a list of events")
+    return [_event(item) for item in items]
 
 
 class SubscriberOverflow(Exception):
@@ -145,12 +163,18 @@ class Subscription:
         if self.overflowed:
             return
         if self._queue.qsize() >= self._max:
-            self.overflowed = True
-            self._queue.put_nowait(SubscriberOverflow("too many undelivered events"))
-            if self._on_overflow is not None:
-                self._on_overflow()
+            self.drop()
             return
         self._queue.put_nowait(event)
+
+    def drop(self) -> None:
+        """End this subscriber as one that fell behind: it must subscribe again (and refetch)."""
+        if self.overflowed:
+            return
+        self.overflowed = True
+        self._queue.put_nowait(SubscriberOverflow("too many undelivered events"))
+        if self._on_overflow is not None:
+            self._on_overflow()
 
     async def next(self) -> Event:
         """The next event; raises SubscriberOverflow once the queue has overflowed."""
@@ -200,6 +224,11 @@ class InProcessBus:
         for observer in self._observers:
             observer.on_hearing(hearing)
 
+    def drop_subscribers(self) -> None:
+        """Events were missed and cannot be replayed: every subscriber must start again."""
+        for subscriber in list(self._subscribers):
+            subscriber.drop()
+
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
@@ -222,102 +251,14 @@ class InProcessBus:
         pass
 
 
-class PostgresBus(InProcessBus):
-    """Events through PostgreSQL NOTIFY/LISTEN, so every server process sees every change."""
-
-    RECONNECT_MAX_SECONDS = 30.0
-    HEALTH_CHECK_SECONDS = 30.0
-    START_WAIT_SECONDS = 10.0
-
-    def __init__(self, database_url: str, max_queued: int = 100) -> None:
-        super().__init__(max_queued)
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
-        self._task: asyncio.Task[None] | None = None
-        self.listening = asyncio.Event()
-
-    async def stage(self, session: AsyncSession, events: Sequence[Event]) -> None:
-        for event in events:
-            await session.execute(
-                sa.text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANNEL, "payload": encode(event)},
-            )
-
-    @property
-    def hearing(self) -> bool:
-        return self.listening.is_set()
-
-    def committed(self, events: Sequence[Event]) -> None:
-        """Caches here forget at once, so this process's next request sees the change.
-
-        Subscribers hear the change through LISTEN, like every other process's.
-        """
-        self._tell_observers(events)
-
-    async def start(self) -> None:
-        """Start listening; wait (a little) for it, so a fresh server misses no event."""
-        self._task = asyncio.create_task(self._listen_forever(), name="devportal-event-listener")
-        try:
-            await asyncio.wait_for(self.listening.wait(), timeout=self.START_WAIT_SECONDS)
-        except TimeoutError:
-            log.warning("event listener: not connected yet; live updates wait for PostgreSQL")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _listen_forever(self) -> None:
-        """Hold a LISTEN connection; when it drops, log it and connect again with back-off."""
-        delay = 0.5
-        while True:
-            try:
-                await self._listen_once()
-                delay = 0.5
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("event listener: connection to PostgreSQL lost (%s); retrying", exc)
-            self._set_listening(False)
-            await asyncio.sleep(delay)  # back-off before reconnecting
-            delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)
-
-    async def _listen_once(self) -> None:
-        connection = await asyncpg.connect(self._dsn)
-        lost = asyncio.Event()
-        connection.add_termination_listener(lambda _conn: lost.set())
-        try:
-            await connection.add_listener(CHANNEL, self._on_notification)
-            self._set_listening(True)
-            log.info("event listener: listening on PostgreSQL channel %s", CHANNEL)
-            while not lost.is_set():
-                try:
-                    await asyncio.wait_for(lost.wait(), timeout=self.HEALTH_CHECK_SECONDS)
-                except TimeoutError:
-                    await connection.execute("SELECT 1")  # a dead link raises here
-            raise OSError("listener connection closed")
-        finally:
-            with contextlib.suppress(Exception):
-                await connection.close(timeout=2)
-
-    def _set_listening(self, listening: bool) -> None:
-        if listening == self.listening.is_set():
-            return
-        if listening:
-            self.listening.set()
-        else:
-            self.listening.clear()
-        self._hearing_changed(listening)
-
-    def _on_notification(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            event = decode(payload)
-        except (ValueError, KeyError, TypeError):
-            log.error("event listener: ignored a malformed notification: %.200s", payload)
-            return
-        self.deliver([event])
-
-
-def bus_for(database_url: str, max_queued: int) -> InProcessBus:
+def bus_for(
+    database_url: str, max_queued: int, *, gap_seconds: float = 60.0, keep_seconds: float = 3600.0
+) -> InProcessBus:
+    """The bus for this database: see ``devportal.pgbus`` for the two durations."""
     if make_url(database_url).get_backend_name() == "postgresql":
-        return PostgresBus(database_url, max_queued)
+        from devportal.pgbus import PostgresBus  # it builds on this module
+
+        return PostgresBus(
+            database_url, max_queued, gap_seconds=gap_seconds, keep_seconds=keep_seconds
+        )
     return InProcessBus(max_queued)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from devportal.db import Database
 from devportal.models.base import utcnow
@@ -18,6 +19,7 @@ log = logging.getLogger("devportal.housekeeping")
 class Housekeeper:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._interval = settings.housekeeping_interval_seconds
+        self._keep_events = timedelta(seconds=settings.event_log_keep_seconds)
         self._db = db
         self._stop = asyncio.Event()
 
@@ -42,13 +44,14 @@ class Housekeeper:
 
     async def once(self) -> None:
         async with self._db.transaction() as session:
-            pruned = await prune(session=session, now=utcnow())
+            pruned = await prune(session=session, now=utcnow(), keep_events=self._keep_events)
         if pruned.total:
             log.info(
                 "housekeeping: removed %d ended sessions, %d spent email tokens, "
-                "%d old mails, %d old rate-limit counters",
+                "%d old mails, %d old rate-limit counters, %d old events",
                 pruned.sessions,
                 pruned.email_tokens,
                 pruned.mail,
                 pruned.counters,
+                pruned.events,
             )

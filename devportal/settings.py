@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
+    # PostgreSQL's event log (devportal.pgbus): how long a process waits for an event id
+    # drawn by a transaction not committed yet, and how long rows stay for catching up.
+    event_gap_seconds: float = Field(default=60.0, gt=0)
+    event_log_keep_seconds: float = Field(default=3600.0, gt=0)
 
     graphiql: bool = True
     log_level: str = "INFO"

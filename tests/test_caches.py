@@ -202,7 +202,8 @@ def cut_listeners() -> None:
             await connection.execute(
                 sa.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                    "WHERE application_name = 'devportal-events' AND datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
                 )
             )
         await engine.dispose()

@@ -110,7 +110,8 @@ def terminate_listeners(database_url: str) -> None:
             killed = await connection.scalar(
                 sa.text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
+                    "WHERE application_name = 'devportal-events' AND datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
                 )
             )
         await engine.dispose()

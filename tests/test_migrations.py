@@ -300,3 +300,28 @@ def test_no_table_hands_out_an_id_twice(database_url: str) -> None:
         key = list(table.primary_key)
         if len(key) == 1 and isinstance(key[0].type, sa.Integer):
             assert table.dialect_kwargs.get("sqlite_autoincrement"), table.name
+
+
+def log_events(connection: Connection) -> list[int]:
+    """Two rows in the event log; their ids."""
+    statement = sa.text(
+        "INSERT INTO event_log (payload, created_at) VALUES ('[]', '2026-03-01 00:00:00') "
+        "RETURNING id"
+    )
+    ids = [int(connection.execute(statement).scalar_one()) for _ in range(2)]
+    connection.commit()
+    return ids
+
+
+def test_0005_adds_the_event_log_and_takes_it_away(database_url: str) -> None:
+    config = migrate.alembic_config(database_url)
+    command.downgrade(config, "0004")
+    assert "event_log" not in on_database(database_url, tables)
+    command.upgrade(config, "0005")
+    first, second = on_database(database_url, log_events)
+    assert second == first + 1
+    assert on_database(database_url, integer_ids_reused) == []
+    command.downgrade(config, "0004")
+    assert "event_log" not in on_database(database_url, tables)
+    command.upgrade(config, "head")
+    assert on_database(database_url, differences) == []

@@ -15,6 +15,7 @@ from devportal.models.application import (
     RegistrationStatus,
 )
 from devportal.models.catalog import AuthStrategy, Service, ServiceVersion
+from devportal.models.event_log import EventLogEntry
 from devportal.models.mail import MailStatus, OutboxMessage
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
 from devportal.models.throttle import Throttle
@@ -30,6 +31,7 @@ __all__ = [
     "DeveloperStatus",
     "EmailToken",
     "EmailTokenPurpose",
+    "EventLogEntry",
     "MailStatus",
     "OutboxMessage",
     "PortalSettings",

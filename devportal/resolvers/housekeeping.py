@@ -1,4 +1,4 @@
-"""Removing what is no longer needed: ended sessions, spent tokens, old mail, old counters."""
+"""Removing what is no longer needed: ended sessions, spent tokens, old mail, counters, events."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from devportal.db import execute_update
-from devportal.models import AuthSession, EmailToken, MailStatus, OutboxMessage, Throttle
+from devportal.models import (
+    AuthSession,
+    EmailToken,
+    EventLogEntry,
+    MailStatus,
+    OutboxMessage,
+    Throttle,
+)
 
 KEEP_MAIL = timedelta(days=30)
 KEEP_COUNTERS = timedelta(days=1)
+KEEP_EVENTS = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -22,15 +30,19 @@ class Pruned:
     email_tokens: int
     mail: int
     counters: int
+    events: int = 0
 
     @property
     def total(self) -> int:
-        return self.sessions + self.email_tokens + self.mail + self.counters
+        return self.sessions + self.email_tokens + self.mail + self.counters + self.events
 
 
-async def prune(*, session: AsyncSession, now: datetime) -> Pruned:
+async def prune(
+    *, session: AsyncSession, now: datetime, keep_events: timedelta = KEEP_EVENTS
+) -> Pruned:
     """Delete expired sessions, used or expired email tokens, mail sent or failed over
-    30 days ago, and rate-limit counters whose window is long past."""
+    30 days ago, rate-limit counters whose window is long past, and events older than
+    ``keep_events`` (but the newest: it tells a starting process where the ids are)."""
     return Pruned(
         sessions=await execute_update(
             session, sa.delete(AuthSession).where(col(AuthSession.expires_at) <= now)
@@ -50,5 +62,12 @@ async def prune(*, session: AsyncSession, now: datetime) -> Pruned:
         ),
         counters=await execute_update(
             session, sa.delete(Throttle).where(col(Throttle.window_start) <= now - KEEP_COUNTERS)
+        ),
+        events=await execute_update(
+            session,
+            sa.delete(EventLogEntry).where(
+                col(EventLogEntry.created_at) <= now - keep_events,
+                col(EventLogEntry.id) < sa.select(sa.func.max(EventLogEntry.id)).scalar_subquery(),
+            ),
         ),
     )

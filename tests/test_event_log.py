@@ -1,0 +1,371 @@
+"""Events through PostgreSQL's event log: any size, in spite of out-of-order commits, and
+not lost while a process cannot listen; read once per process, however many subscribe."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+from websockets.exceptions import ConnectionClosed
+
+from devportal.db import Database, queue_event
+from devportal.events import DeveloperStatusChanged, Event, encode_all
+from devportal.models import EventLogEntry
+from devportal.models.base import utcnow
+from devportal.pgbus import LogCursor
+from devportal.resolvers.housekeeping import prune
+from devportal.settings import Settings
+from tests.conftest import POSTGRES_URL, make_settings
+from tests.flows import CREATE_APP
+from tests.servers import GraphQLWebSocket
+from tests.support import LogCounter, SmtpServer, attached
+from tests.test_subscriptions import DEVELOPERS, Live, serve
+
+T = TypeVar("T")
+
+postgres_only = pytest.mark.skipif(
+    not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)"
+)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+CUT_LISTENERS = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE application_name = 'devportal-events' AND datname = current_database() "
+    "AND pid <> pg_backend_pid()"
+)
+
+
+class OtherProcess:
+    """What another server process does to the database, in this test's own event loop:
+    it commits (or holds open) events through the real staging path."""
+
+    def __init__(self, database_url: str) -> None:
+        self._runner = asyncio.Runner()
+        self.db = Database(database_url)
+        self._held: AsyncSession | None = None
+
+    def _run(self, work: Callable[[], Awaitable[T]]) -> T:
+        return self._runner.run(work())  # type: ignore[arg-type]
+
+    def publish(self, *events: Event) -> None:
+        """Commit ``events`` as a mutation does."""
+
+        async def work() -> None:
+            async with self.db.transaction() as session:
+                for event in events:
+                    queue_event(session, event)
+
+        self._run(work)
+
+    def hold(self, *events: Event, notify: bool = True) -> int:
+        """Stage ``events`` in a transaction left open; the id its row drew. Without
+        ``notify``, the row only: as if its notification were lost."""
+
+        async def work() -> int:
+            self._held = AsyncSession(self.db.engine)
+            if notify:
+                await self.db.bus.stage(self._held, events)
+            else:
+                self._held.add(EventLogEntry(payload=encode_all(events)))
+                await self._held.flush()
+            drawn = sa.text("SELECT currval(pg_get_serial_sequence('event_log', 'id'))")
+            return int(await self._held.scalar(drawn) or 0)
+
+        return self._run(work)
+
+    def commit_held(self) -> None:
+        async def work() -> None:
+            assert self._held is not None
+            await self._held.commit()
+            await self._held.close()
+            self._held = None
+
+        self._run(work)
+
+    def sql(self, statement: str) -> Any:
+        """Run one statement and commit; the first row it answers, if any."""
+
+        async def work() -> Any:
+            async with self.db.engine.begin() as connection:
+                result = await connection.execute(sa.text(statement))
+                return result.first() if result.returns_rows else None
+
+        return self._run(work)
+
+    def newest_id(self) -> int:
+        return int(self.sql("SELECT coalesce(max(id), 0) FROM event_log")[0])
+
+    def close(self) -> None:
+        async def work() -> None:
+            if self._held is not None:
+                await self._held.close()
+            await self.db.dispose()
+
+        self._run(work)
+        self._runner.close()
+
+
+@pytest.fixture
+def other(database_url: str) -> Iterator[OtherProcess]:
+    process = OtherProcess(database_url)
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def live(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
+    yield from serve(settings, smtp)
+
+
+@pytest.fixture
+def events_log() -> Iterator[tuple[LogCounter, LogCounter]]:
+    with (
+        attached("devportal.events", LogCounter("listening on PostgreSQL")) as listening,
+        attached("devportal.events", LogCounter("connection to PostgreSQL lost")) as lost,
+    ):
+        yield listening, lost
+
+
+@contextmanager
+def refusing_new_connections(other: OtherProcess) -> Iterator[None]:
+    """PostgreSQL refuses new connections to the database (the ones open stay): the
+    server's listener cannot come back until the block ends."""
+    name, limit, superuser = other.sql(
+        "SELECT datname, datconnlimit, rolsuper FROM pg_database, pg_roles "
+        "WHERE datname = current_database() AND rolname = current_user"
+    )
+    if superuser:
+        pytest.skip("a superuser's connections are never refused")
+    other.sql(f'ALTER DATABASE "{name}" CONNECTION LIMIT 0')
+    try:
+        yield
+    finally:
+        other.sql(f'ALTER DATABASE "{name}" CONNECTION LIMIT {limit}')
+
+
+def status_changed(email: str, developer_id: int = 1000) -> DeveloperStatusChanged:
+    return DeveloperStatusChanged(developer_id, "PENDING", NOW, email, "Someone", None, NOW)
+
+
+def email_in(feed: GraphQLWebSocket) -> str:
+    return str(feed.next_payload()["data"]["developerStatusChanged"]["email"])
+
+
+class Heard:
+    """An observer of the bus, as every cache is: what it was told, in order."""
+
+    def __init__(self) -> None:
+        self.told: list[object] = []
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, DeveloperStatusChanged):
+            self.told.append(event.email)
+
+    def on_hearing(self, hearing: bool) -> None:
+        self.told.append(hearing)
+
+
+DESCRIBED = """
+subscription { registrationEvents { registration { id application { description } } } }
+"""
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_an_event_longer_than_notify_takes_commits_and_arrives(live: Live) -> None:
+    description = ("東京の天気予報、" * 250)[:2000]  # the longest an application takes
+    assert len(json.dumps(description)) > 8000  # NOTIFY's limit, in bytes
+    dev = live.portal.developer("ada@example.com")
+    version = live.catalog.service(auto_approve=True)
+    app = {"name": "Forecasts", "referenceId": "forecasts", "description": description}
+    app_id = live.portal.api.data(CREATE_APP, {"input": app}, dev.token)["createApplication"]["id"]
+    feed = live.subscribe(dev.token, DESCRIBED)
+
+    registration = live.catalog.register(dev.token, app_id, version)  # 12 kB of JSON
+    event = feed.next_payload()["data"]["registrationEvents"]["registration"]
+    assert event == {"id": registration["id"], "application": {"description": description}}
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_an_event_that_commits_after_a_later_one_still_arrives(
+    live: Live, other: OtherProcess
+) -> None:
+    feed = live.subscribe(live.portal.admin, DEVELOPERS)
+    held = other.hold(status_changed("late@example.com"))
+    live.portal.sign_up("early@example.com")
+    live.portal.confirm("early@example.com")
+    assert email_in(feed) == "early@example.com"
+    assert other.newest_id() > held  # a later id committed, and was read, first
+    other.commit_held()
+    assert email_in(feed) == "late@example.com"
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_an_awaited_event_is_looked_for_even_without_a_notification(
+    live: Live, other: OtherProcess
+) -> None:
+    feed = live.subscribe(live.portal.admin, DEVELOPERS)
+    other.hold(status_changed("quiet@example.com"), notify=False)
+    other.publish(status_changed("loud@example.com"))
+    assert email_in(feed) == "loud@example.com"
+    other.commit_held()
+    assert email_in(feed) == "quiet@example.com"  # found by the listener's periodic look
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_events_committed_while_the_listener_is_cut_arrive_once_it_is_back(
+    settings: Settings,
+    smtp: SmtpServer,
+    other: OtherProcess,
+    events_log: tuple[LogCounter, LogCounter],
+) -> None:
+    listening, lost = events_log
+    for live in serve(settings, smtp):
+        listening.wait_for(1)
+        heard = Heard()
+        live.app.state.db.bus.observe(heard)
+        feed = live.subscribe(live.portal.admin, DEVELOPERS)
+        with refusing_new_connections(other):
+            assert other.sql(CUT_LISTENERS)[0] == 1
+            lost.wait_for(1)
+            other.publish(status_changed("missed@example.com"))
+            lost.wait_for(2)  # a try to connect again was refused
+        listening.wait_for(2)
+        assert email_in(feed) == "missed@example.com"
+        # Caches trusted nothing from the cut until what it missed was read.
+        assert heard.told == [True, False, "missed@example.com", True]
+
+
+def told_to_subscribe_again(feed: GraphQLWebSocket) -> bool:
+    """Dropped as a subscriber that fell behind: an error, or the socket closed as too slow."""
+    try:
+        message = feed.receive()
+    except ConnectionClosed:
+        return feed.ws.close_code == 1008
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    return bool(errors[0]["extensions"]["code"] == "RATE_LIMITED")
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_process_that_missed_too_much_tells_subscribers_to_start_again(
+    settings: Settings,
+    smtp: SmtpServer,
+    other: OtherProcess,
+    events_log: tuple[LogCounter, LogCounter],
+) -> None:
+    listening, lost = events_log
+    for live in serve(settings, smtp):
+        listening.wait_for(1)
+        feed = live.subscribe(live.portal.admin, DEVELOPERS)
+        with refusing_new_connections(other):
+            assert other.sql(CUT_LISTENERS)[0] == 1
+            lost.wait_for(1)
+            other.sql(
+                "INSERT INTO event_log (payload, created_at) "
+                "SELECT '[]', now() FROM generate_series(1, 1001)"
+            )
+        listening.wait_for(2)
+        assert told_to_subscribe_again(feed)
+        # And it reads on from there.
+        again = live.subscribe(live.portal.admin, DEVELOPERS)
+        other.publish(status_changed("after@example.com"))
+        assert email_in(again) == "after@example.com"
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_process_deaf_for_longer_than_the_log_keeps_tells_subscribers_to_start_again(
+    database_url: str, smtp: SmtpServer, events_log: tuple[LogCounter, LogCounter]
+) -> None:
+    listening, lost = events_log
+    settings = make_settings(
+        database_url, smtp.port, event_log_keep_seconds=1, event_gap_seconds=0.9
+    )
+    for live in serve(settings, smtp):
+        listening.wait_for(1)
+        feed = live.subscribe(live.portal.admin, DEVELOPERS)
+        other = OtherProcess(database_url)
+        try:
+            assert other.sql(CUT_LISTENERS)[0] == 1
+        finally:
+            other.close()
+        lost.wait_for(1)
+        listening.wait_for(2)  # at least the 0.5 s back-off later: longer than 1 - 0.9 s
+        assert told_to_subscribe_again(feed)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_each_event_is_read_once_per_process_however_many_subscribe(
+    live: Live, other: OtherProcess
+) -> None:
+    dev = live.portal.developer("ada@example.com")
+    version = live.catalog.service(auto_approve=True)
+    app_id = live.catalog.application(dev.token)
+    feeds = [live.subscribe(dev.token) for _ in range(50)]
+    reads: list[str] = []
+    listener = live.app.state.db.bus.connection
+    listener.add_query_logger(lambda record: reads.append(record.query))
+    before = other.newest_id()
+
+    registration = live.catalog.register(dev.token, app_id, version)
+    for feed in feeds:
+        event = feed.next_payload()["data"]["registrationEvents"]
+        assert event["registration"]["id"] == registration["id"]
+    log_reads = len([query for query in reads if "event_log" in query])
+    logged = other.newest_id() - before  # this transaction's, and any mail marked sent
+    assert 1 <= log_reads <= logged < 5, (log_reads, logged)
+
+
+def test_a_gap_is_awaited_for_a_while_then_given_up() -> None:
+    cursor = LogCursor(gap_seconds=60)
+    cursor.start(10, [11, 14], now=0.0)
+    assert (cursor.last, cursor.wanted(now=1.0)) == (14, [12, 13])
+    cursor.advance([13, 15], now=2.0)
+    assert cursor.wanted(now=59.0) == [12]
+    assert [cursor.unread(row_id) for row_id in ("12", "13", "16")] == [True, False, True]
+    assert cursor.wanted(now=60.0) == []
+    assert not cursor.awaiting
+
+
+def test_housekeeping_prunes_old_events_but_the_newest(settings: Settings) -> None:
+    start = utcnow() - timedelta(days=1)
+
+    async def scenario() -> tuple[int, list[int]]:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                session.add_all(
+                    EventLogEntry(payload="[]", created_at=start + timedelta(minutes=n))
+                    for n in range(3)
+                )
+            async with db.transaction() as session:
+                pruned = await prune(
+                    session=session, now=start + timedelta(hours=2), keep_events=timedelta(hours=1)
+                )
+            async with db.session() as session:
+                kept = await session.scalars(
+                    sa.select(col(EventLogEntry.created_at)).where(
+                        col(EventLogEntry.created_at) < start + timedelta(hours=1)
+                    )
+                )
+                minutes = [int((at - start).total_seconds() // 60) for at in kept]
+            return pruned.events, minutes
+        finally:
+            await db.dispose()
+
+    # On SQLite the newest of the three stays. On PostgreSQL the transactions' own events
+    # (written now, a day later) are newer still, and all three go.
+    expected = (3, []) if POSTGRES_URL else (2, [2])
+    assert asyncio.run(scenario()) == expected
