@@ -186,13 +186,20 @@ class PostgresBus(InProcessBus):
 
     async def _listen_forever(self) -> None:
         """Hold a LISTEN connection; when it drops, log it and connect again with back-off."""
-        delay = 0.5
+        delay = first_delay = 0.5
         while True:
+            reason: object = "closed"
             try:
                 await self._listen_once()
-                delay = 0.5
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("event listener: connection to PostgreSQL lost (%s); retrying", exc)
+                reason = exc
+            if self.listening.is_set():
+                delay = first_delay  # it was listening: a new outage, not the same one
+            log.warning(
+                "event listener: connection to PostgreSQL lost (%s); retrying in %.1f s",
+                reason,
+                delay,
+            )
             self._set_listening(False)
             await asyncio.sleep(delay)  # back-off before reconnecting
             delay = min(delay * 2, self.RECONNECT_MAX_SECONDS)

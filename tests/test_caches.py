@@ -12,15 +12,12 @@ the database.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
@@ -28,6 +25,7 @@ from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.flows import DISABLE, ENABLE, REVOKE_KEY, UNREGISTER, Catalog, Portal
 from tests.support import WAIT, counting_statements, watching
+from tests.test_events import terminate_listeners
 from tests.test_gateway import (
     BAD_KEY,
     DELETE_APPLICATION,
@@ -172,7 +170,7 @@ def test_a_key_made_on_another_process_passes_there_within_a_second(
 @pytest.mark.postgres
 @postgres_only
 def test_a_process_that_cannot_hear_events_asks_the_database(
-    setup: Setup, other_process: TestClient
+    settings: Settings, setup: Setup, other_process: TestClient
 ) -> None:
     """Its LISTEN connection cut, the other process trusts nothing it holds: its next
     check is a query, and a change made meanwhile is seen."""
@@ -183,32 +181,13 @@ def test_a_process_that_cannot_hear_events_asks_the_database(
     assert statements == []
 
     with watching("devportal.events", "connection to PostgreSQL lost") as lost:
-        cut_listeners()
+        terminate_listeners(settings.database_url)
         assert lost.seen.wait(WAIT)
     with counting_statements(_engine(other)) as statements:
         setup.assert_allowed(verify(other, setup.version, setup.key.key))
     assert statements, "a process that may have missed events answered from memory"
     setup.catalog.decide("rejectRegistration", setup.registration_id)
     eventually(lambda: verify(other, setup.version, setup.key.key), 403)
-
-
-def cut_listeners() -> None:
-    """End every LISTEN connection to the test database, as a network fault would."""
-    assert POSTGRES_URL
-
-    async def cut() -> None:
-        engine = create_async_engine(POSTGRES_URL)
-        async with engine.begin() as connection:
-            await connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = 'devportal-events' AND datname = current_database() "
-                    "AND pid <> pg_backend_pid()"
-                )
-            )
-        await engine.dispose()
-
-    asyncio.run(cut())
 
 
 # --- who holds a token -----------------------------------------------------------------------
