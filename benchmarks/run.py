@@ -1,14 +1,15 @@
 """``make bench``: devportal under load, each workload next to its bare baseline.
 
-    .venv/bin/python -m benchmarks [--seconds 5] [--subscribers 10000] [--workers 2]
+    .venv/bin/python -m benchmarks [--seconds 6] [--subscribers 10000] [--workers 2]
     BENCH_DATABASE_URL=postgresql+asyncpg://… .venv/bin/python -m benchmarks
 
 Starts ``devportal serve`` (one worker, log level WARNING) on a fresh SQLite
 database, or on PostgreSQL from ``--database-url`` / ``BENCH_DATABASE_URL``
 (whose ``public`` schema is DROPPED first), seeds it through the GraphQL API,
 and loads it with wrk (or benchmarks/loadgen.py where wrk is missing), 32
-connections. The baselines run in a separate process with devportal's own
-uvicorn settings (benchmarks/baseline.py). Then, with ``--workers 2``
+connections, devportal and its baseline taking turns in rounds. The baselines
+run in a separate process with devportal's own uvicorn settings
+(benchmarks/baseline.py). Then, with ``--workers 2``
 (PostgreSQL only), the gateway check on two workers against one; then one
 event to many WebSocket subscribers. Ends with one Markdown table.
 """
@@ -296,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seconds", type=int, default=6, help="measured, over all rounds")
     parser.add_argument("--rounds", type=int, default=3, help="devportal and baseline alternate")
-    parser.add_argument("--warmup", type=int, default=1, help="seconds before each run")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds before the first round")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--subscribers", type=int, default=10_000, help="0 to skip")
     parser.add_argument("--per-connection", type=int, default=1, help="subscriptions a socket")
