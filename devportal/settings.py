@@ -1,10 +1,12 @@
 """Settings, read from the environment (``DEVPORTAL_*``); see the README's settings table."""
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -23,6 +25,10 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     confirm_email_ttl_seconds: int = Field(default=48 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(default=3600, gt=0)
+
+    # Reverse proxies whose X-Forwarded-For is believed, for limits per client address
+    # (addresses or networks, comma-separated). Empty: the peer's address is the client's.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     # 5 s doubling to an hour, then hourly: the last of 30 tries is about 20 hours
     # after the first, so an SMTP outage of most of a day loses no mail.
@@ -62,6 +68,13 @@ class Settings(BaseSettings):
     def _empty_means_unset(cls, value: object) -> object:
         """``DEVPORTAL_SMTP_URL=`` (as compose and .env files leave it) means not set."""
         return None if value == "" else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(value.replace(",", " ").split())
+        return value
 
     @cached_property
     def is_sqlite(self) -> bool:

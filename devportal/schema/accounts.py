@@ -13,6 +13,7 @@ from strawberry import relay
 
 from devportal import models
 from devportal.resolvers import accounts, applications
+from devportal.resolvers.clients import client_address
 from devportal.resolvers.portal import (
     PortalSettingsChange,
     get_portal_settings,
@@ -223,6 +224,16 @@ def _auth_payload(issued: accounts.IssuedSession) -> AuthPayload:
     )
 
 
+def _client(info: Info) -> str:
+    """The address a log-in comes from, for limits per client (DEVPORTAL_TRUSTED_PROXIES)."""
+    request = info.context.request
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        info.context.settings.trusted_proxies,
+    )
+
+
 class _Decision(Protocol):
     async def __call__(
         self,
@@ -275,17 +286,25 @@ class AccountMutation:
 
     @strawberry.mutation(description="Log in as a developer; only approved developers can.")
     async def log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        # Its own transactions: a wrong password is remembered though the log-in fails.
+        # Its own short transactions: none is open while the password is checked.
         issued = await accounts.log_in(
-            db=info.context.db, settings=info.context.settings, email=email, password=password
+            db=info.context.db,
+            settings=info.context.settings,
+            email=email,
+            password=password,
+            client=_client(info),
         )
         return _auth_payload(issued)
 
     @strawberry.mutation(description="Log in as an admin.")
     async def admin_log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        # Its own transactions: a wrong password is remembered though the log-in fails.
+        # Its own short transactions: none is open while the password is checked.
         issued = await accounts.admin_log_in(
-            db=info.context.db, settings=info.context.settings, email=email, password=password
+            db=info.context.db,
+            settings=info.context.settings,
+            email=email,
+            password=password,
+            client=_client(info),
         )
         return _auth_payload(issued)
 

@@ -9,7 +9,7 @@ from sqlmodel import col
 from devportal.errors import Conflict
 from devportal.models import Admin
 from devportal.resolvers.accounts.inputs import check_password, normalize_email
-from devportal.security import hash_password
+from devportal.resolvers.accounts.passwords import hash_password
 
 
 async def create_admin(*, session: AsyncSession, email: str, password: str) -> Admin:

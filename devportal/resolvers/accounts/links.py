@@ -20,13 +20,21 @@ from devportal.security import new_token, token_digest
 log = logging.getLogger("devportal.accounts")
 
 
+async def mail_allowed(session: AsyncSession, to: str, what: str) -> bool:
+    """Mail that anyone can make us send (sign-up, reset) is capped per address.
+
+    Counted whether or not the mail then goes, so known and unknown addresses
+    cost the same; refused mail is not sent, and nothing is made for it.
+    """
+    if throttle.MAIL_TO_ADDRESS.allows(await throttle.count(session, throttle.MAIL_TO_ADDRESS, to)):
+        return True
+    log.info("not mailing %s (%s): too many such mails lately", to, what)
+    return False
+
+
 async def mail_unless_flooding(session: AsyncSession, to: str, mail: templates.Mail) -> None:
-    """Mail that anyone can make us send (sign-up, reset) is capped per address."""
-    if await throttle.exceeded(session, throttle.MAIL_TO_ADDRESS, to):
-        log.info("not mailing %s (%s): too many such mails lately", to, mail.subject)
-        return
-    await throttle.hit(session, throttle.MAIL_TO_ADDRESS, to)
-    enqueue(session, to=to, mail=mail)
+    if await mail_allowed(session, to, mail.subject):
+        enqueue(session, to=to, mail=mail)
 
 
 async def issue_email_token(

@@ -1,8 +1,12 @@
-"""Log-in, for developers and admins, limited against password guessing."""
+"""Log-in, for developers and admins, limited against password guessing.
+
+No connection is held while a password is checked: the attempt is counted and
+the account read in one short transaction, Argon2 runs in a worker thread with
+no transaction open, and a correct password is recorded in a second one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,26 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from devportal.db import Database
+from devportal.db import Database, execute_update
 from devportal.errors import (
     AccountDisabled,
     AccountPendingApproval,
+    DomainError,
     EmailNotConfirmed,
     InvalidCredentials,
 )
 from devportal.models import Admin, AuthSession, Developer, DeveloperStatus
 from devportal.models.base import utcnow
-from devportal.resolvers import throttle
+from devportal.resolvers.accounts.guard import LogInGuard
 from devportal.resolvers.accounts.inputs import login_email
-from devportal.resolvers.accounts.shared import developer_by_email
+from devportal.resolvers.accounts.passwords import rehashed, verify_password
 from devportal.resolvers.common import Account
-from devportal.security import (
-    hash_password,
-    needs_rehash,
-    new_token,
-    token_digest,
-    verify_password,
-)
+from devportal.security import new_token, token_digest
 from devportal.settings import Settings
 
 
@@ -40,77 +39,73 @@ class IssuedSession:
     account: Account
 
 
-async def log_in(*, db: Database, settings: Settings, email: str, password: str) -> IssuedSession:
-    address = login_email(email)
-
-    async def attempt(session: AsyncSession) -> IssuedSession:
-        developer = await developer_by_email(session, address)
-        stored_hash = developer.password_hash if developer else None
-        if not await verify_password(stored_hash, password) or developer is None:
-            raise InvalidCredentials()
-        _check_can_log_in(developer)
-        await _maybe_rehash(developer, password)
-        return await _issue_session(session, settings, developer)
-
-    return await _unless_guessing(db, f"developer:{address}", attempt)
+async def log_in(
+    *, db: Database, settings: Settings, email: str, password: str, client: str
+) -> IssuedSession:
+    """Log in as a developer; ``client`` is the address the request comes from."""
+    return await _log_in(db, settings, Developer, email, password, client)
 
 
 async def admin_log_in(
-    *, db: Database, settings: Settings, email: str, password: str
+    *, db: Database, settings: Settings, email: str, password: str, client: str
+) -> IssuedSession:
+    """Log in as an admin; ``client`` is the address the request comes from."""
+    return await _log_in(db, settings, Admin, email, password, client)
+
+
+async def _log_in(
+    db: Database,
+    settings: Settings,
+    kind: type[Admin] | type[Developer],
+    email: str,
+    password: str,
+    client: str,
 ) -> IssuedSession:
     address = login_email(email)
-
-    async def attempt(session: AsyncSession) -> IssuedSession:
-        admin = await session.scalar(sa.select(Admin).where(col(Admin.email) == address))
-        stored_hash = admin.password_hash if admin else None
-        if not await verify_password(stored_hash, password) or admin is None:
-            raise InvalidCredentials()
-        await _maybe_rehash(admin, password)
-        return await _issue_session(session, settings, admin)
-
-    return await _unless_guessing(db, f"admin:{address}", attempt)
-
-
-async def _unless_guessing(
-    db: Database, subject: str, attempt: Callable[[AsyncSession], Awaitable[IssuedSession]]
-) -> IssuedSession:
-    """Refuse log-in to an address that had too many wrong passwords lately.
-
-    A wrong password must be counted even though the log-in fails and its
-    transaction rolls back, so it is counted in a transaction of its own.
-    """
-    try:
-        async with db.transaction() as session:
-            await throttle.check(session, throttle.FAILED_LOG_INS, subject)
-            issued = await attempt(session)
-            await throttle.clear(session, throttle.FAILED_LOG_INS, subject)
-            return issued
-    except InvalidCredentials:
-        async with db.transaction() as session:
-            await throttle.hit(session, throttle.FAILED_LOG_INS, subject)
-        raise
+    guard = LogInGuard("admin" if kind is Admin else "developer", address, client)
+    async with db.transaction() as session:
+        await guard.admit(session)  # RATE_LIMITED rolls the count back: refusals are free
+        query = sa.select(kind).where(col(kind.email) == address)
+        account: Account | None = await session.scalar(query)
+    # A wrong password stays counted; the unknown account costs as much as a known one.
+    if not await verify_password(account.password_hash if account else None, password):
+        raise InvalidCredentials()
+    assert account is not None
+    refusal = _refusal(account)
+    new_hash = await rehashed(account.password_hash, password)
+    async with db.transaction() as session:
+        await guard.succeeded(session)
+        if new_hash is not None:
+            await _store_hash(session, account, new_hash)
+        if refusal is None:
+            return _issue_session(session, settings, account)
+    raise refusal  # after the commit: the right password still cleared the count
 
 
-def _check_can_log_in(developer: Developer) -> None:
-    match developer.status:
+def _refusal(account: Account) -> DomainError | None:
+    """Why this account may not log in, though its password is right (admins always may)."""
+    if isinstance(account, Admin):
+        return None
+    match account.status:
         case DeveloperStatus.APPROVED:
-            return
+            return None
         case DeveloperStatus.UNCONFIRMED:
-            raise EmailNotConfirmed()
+            return EmailNotConfirmed()
         case DeveloperStatus.PENDING:
-            raise AccountPendingApproval()
+            return AccountPendingApproval()
         case _:
-            raise AccountDisabled()
+            return AccountDisabled()
 
 
-async def _maybe_rehash(account: Account, password: str) -> None:
-    if needs_rehash(account.password_hash):
-        account.password_hash = await hash_password(password)
+async def _store_hash(session: AsyncSession, account: Account, password_hash: str) -> None:
+    kind = type(account)
+    await execute_update(
+        session,
+        sa.update(kind).where(col(kind.id) == account.id).values(password_hash=password_hash),
+    )
 
 
-async def _issue_session(
-    session: AsyncSession, settings: Settings, account: Account
-) -> IssuedSession:
+def _issue_session(session: AsyncSession, settings: Settings, account: Account) -> IssuedSession:
     token = new_token()
     expires_at = utcnow() + timedelta(seconds=settings.session_ttl_seconds)
     auth = AuthSession(token_hash=token_digest(token), expires_at=expires_at)

@@ -13,12 +13,12 @@ from devportal.resolvers.accounts.links import (
     mail_unless_flooding,
     use_email_token,
 )
+from devportal.resolvers.accounts.passwords import hash_password
 from devportal.resolvers.accounts.shared import (
     confirm_unconfirmed,
     developer_by_email,
     end_sessions,
 )
-from devportal.security import hash_password
 from devportal.settings import Settings
 
 

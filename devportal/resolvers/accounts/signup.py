@@ -16,10 +16,10 @@ from devportal.resolvers.accounts.links import (
     mail_unless_flooding,
     use_email_token,
 )
+from devportal.resolvers.accounts.passwords import hash_password
 from devportal.resolvers.accounts.shared import developer_by_email, transition
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.portal import get_portal_settings
-from devportal.security import hash_password
 from devportal.settings import Settings
 
 
