@@ -9,12 +9,18 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
 import httpx2
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
+from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import ADMIN_LOG_IN, ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Catalog, Portal
 from tests.servers import threaded_server
@@ -216,3 +222,63 @@ def test_an_address_gets_at_most_five_such_mails_an_hour(portal: Portal) -> None
     portal.inbox.wait_for("later@example.com", "Confirm your email")
     resets = [m for m in portal.inbox.drain() if "Reset your password" in str(m["Subject"])]
     assert len(resets) == 4  # the sign-up's confirmation mail was the first of the five
+
+
+def test_a_reset_that_is_not_mailed_makes_no_link(portal: Portal, settings: Settings) -> None:
+    portal.developer("ada@example.com")
+    for _ in range(7):
+        portal.api.data(ASK_RESET_PASSWORD, {"email": "ada@example.com"})
+    assert asyncio.run(_count(settings.database_url, "email_token", purpose="RESET_PASSWORD")) == 4
+
+
+@contextmanager
+def statements(client: TestClient) -> Iterator[list[str]]:
+    """The SQL that requests make meanwhile (not the background workers)."""
+    app = client.app
+    assert isinstance(app, Starlette)
+    engine = app.state.db.engine.sync_engine
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("devportal-"):
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_reset_costs_the_same_whether_or_not_the_address_has_an_account(
+    portal: Portal, client: TestClient
+) -> None:
+    """The same statements for both, so the time taken tells a client nothing.
+
+    Both within the mail limit and beyond it: the first requests are mailed (or
+    would be), the last are not.
+    """
+    portal.developer("ada@example.com")
+    runs: dict[str, set[tuple[str, ...]]] = {"ada@example.com": set(), "nobody@example.com": set()}
+    for _ in range(7):
+        for email, seen_before in runs.items():
+            with statements(client) as seen:
+                assert portal.api.data(ASK_RESET_PASSWORD, {"email": email})["requestPasswordReset"]
+            seen_before.add(tuple(seen))
+    known, unknown = runs.values()
+    assert known == unknown
+    assert len(known) == 2  # mailed, and over the limit
+
+
+async def _count(database_url: str, table: str, **where: str) -> int:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = sa.table(table, *(sa.column(name) for name in where))
+            query = sa.select(sa.func.count()).select_from(rows)
+            for name, value in where.items():
+                query = query.where(rows.c[name] == value)
+            return int(await connection.scalar(query) or 0)
+    finally:
+        await engine.dispose()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
+from devportal.db import mark_mail_queued
 from devportal.errors import InvalidToken
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
-from devportal.models import Developer, EmailToken, EmailTokenPurpose
+from devportal.models import Developer, EmailToken, EmailTokenPurpose, OutboxMessage
 from devportal.models.base import utcnow
 from devportal.resolvers import throttle
 from devportal.security import new_token, token_digest
@@ -51,6 +53,49 @@ async def issue_email_token(
         )
     )
     return token
+
+
+async def store_email_token(
+    session: AsyncSession, address: str, token: str, purpose: EmailTokenPurpose, ttl_seconds: int
+) -> None:
+    """Store ``token`` for the developer with this address, if there is one.
+
+    One statement either way, which inserts nothing for an unknown address: a
+    client cannot tell by the time taken whether an address has an account.
+    """
+    row = EmailToken(
+        token_hash=token_digest(token),
+        developer_id=0,  # taken from the developer's row
+        purpose=purpose,
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    )
+    await _insert_where(
+        session, row, col(Developer.email) == address, developer_id=col(Developer.id)
+    )
+
+
+async def mail_developer(session: AsyncSession, address: str, mail: templates.Mail) -> None:
+    """Queue mail to the developer with this address, if there is one: one statement
+    either way, as for ``store_email_token``."""
+    row = OutboxMessage(recipient=address, subject=mail.subject, body=mail.body)
+    await _insert_where(session, row, sa.exists().where(col(Developer.email) == address))
+    mark_mail_queued(session)
+
+
+async def _insert_where(session: AsyncSession, row: SQLModel, where: Any, **computed: Any) -> None:
+    """``INSERT INTO <row's table> SELECT <row's values> WHERE <where>``, with the
+    ``computed`` columns taken from the query instead of the row."""
+    table = sa.inspect(type(row)).local_table
+    names = [
+        column.name
+        for column in table.columns
+        if column.name in computed or getattr(row, column.name) is not None
+    ]
+    values = [
+        computed[name] if name in computed else sa.literal(getattr(row, name), table.c[name].type)
+        for name in names
+    ]
+    await session.execute(sa.insert(table).from_select(names, sa.select(*values).where(where)))
 
 
 async def use_email_token(

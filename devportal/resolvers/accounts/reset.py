@@ -9,8 +9,9 @@ from devportal.models import DeveloperStatus, EmailTokenPurpose
 from devportal.models.base import utcnow
 from devportal.resolvers.accounts.inputs import check_password, login_email
 from devportal.resolvers.accounts.links import (
-    issue_email_token,
-    mail_unless_flooding,
+    mail_allowed,
+    mail_developer,
+    store_email_token,
     use_email_token,
 )
 from devportal.resolvers.accounts.passwords import hash_password
@@ -19,20 +20,37 @@ from devportal.resolvers.accounts.shared import (
     developer_by_email,
     end_sessions,
 )
+from devportal.security import new_token
 from devportal.settings import Settings
 
 
 async def request_password_reset(*, session: AsyncSession, settings: Settings, email: str) -> None:
-    """Mail a reset link if the address has an account; say nothing either way."""
-    developer = await developer_by_email(session, login_email(email))
-    if developer is None:
-        return
-    token = await issue_email_token(
-        session, developer, EmailTokenPurpose.RESET_PASSWORD, settings.password_reset_ttl_seconds
-    )
+    """Mail a reset link if the address has an account; say nothing either way.
+
+    Known and unknown addresses cost the same statements, so the time taken
+    tells nothing either: the token and the mail are inserted by statements that
+    find the developer's row or insert nothing. When the address has had its
+    share of mail, nothing is inserted at all.
+    """
+    address = login_email(email)
+    developer = await developer_by_email(session, address)
+    token = new_token()
     link = settings.link(f"/reset-password?token={token}")
-    mail = templates.password_reset(full_name=developer.full_name, link=link)
-    await mail_unless_flooding(session, developer.email, mail)
+    name = developer.full_name if developer else address
+    mail = templates.password_reset(full_name=name, link=link)
+    # Unknown addresses are counted apart: asking for them must not hold back the
+    # confirmation mail of someone who signs up with the address later.
+    counted_as = address if developer else f"{address} (no account)"
+    if not await mail_allowed(session, counted_as, "a reset link"):
+        return
+    await store_email_token(
+        session,
+        address,
+        token,
+        EmailTokenPurpose.RESET_PASSWORD,
+        settings.password_reset_ttl_seconds,
+    )
+    await mail_developer(session, address, mail)
 
 
 async def reset_password(*, session: AsyncSession, token: str, password: str) -> None:

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from devportal.errors import InvalidToken
 from devportal.mailer import templates
+from devportal.mailer.outbox import enqueue
 from devportal.models import Developer, DeveloperStatus, EmailTokenPurpose
 from devportal.resolvers.accounts.inputs import check_password, normalize_email
 from devportal.resolvers.accounts.links import (
     issue_email_token,
+    mail_allowed,
     mail_unless_flooding,
     use_email_token,
 )
@@ -55,13 +57,13 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
         mail = templates.account_exists(reset_link=settings.link("/reset-password"))
         await mail_unless_flooding(session, email, mail)
         return
+    if not await mail_allowed(session, email, "a confirmation link"):
+        return  # no link is made that would not be sent
     token = await issue_email_token(
         session, developer, EmailTokenPurpose.CONFIRM_EMAIL, settings.confirm_email_ttl_seconds
     )
     link = settings.link(f"/confirm-email?token={token}")
-    await mail_unless_flooding(
-        session, email, templates.confirm_email(full_name=full_name, link=link)
-    )
+    enqueue(session, to=email, mail=templates.confirm_email(full_name=full_name, link=link))
 
 
 async def confirm_email(*, session: AsyncSession, token: str) -> Developer:
