@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -125,7 +124,12 @@ def _note_statement(state: ORMExecuteState) -> None:
         table = getattr(state.statement, "table", None)
         if isinstance(table, sa.Table):
             pending = state.session.info.setdefault("after_commit", _AfterCommit())
-            pending.tables.add(table.name)
+            pending.tables.add(state.execution_options.get(ANNOUNCE_AS, table.name))
+
+
+ANNOUNCE_AS = "devportal_announce_as"
+"""An execution option: the name a statement's write is announced under, for a write
+that only some caches of its table care about (``lastUsedAt``: not the gateway's)."""
 
 
 class ReadSession(AsyncSession):
@@ -201,12 +205,6 @@ class Database:
             pending = _after_commit(session)
             if pending.mail_queued:
                 self.mail_queued.set()
-
-    @asynccontextmanager
-    async def untracked_write(self) -> AsyncIterator[AsyncConnection]:
-        """A write no cache depends on (bookkeeping such as ``lastUsedAt``): no events."""
-        async with self._writer.begin() as connection:
-            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

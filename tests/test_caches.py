@@ -260,3 +260,37 @@ def test_a_catalog_change_reaches_other_processes_within_a_second(
     start = time.perf_counter()
     while slugs() != ["weather", "maps"]:
         assert time.perf_counter() - start < STALE_FOR_AT_MOST
+
+
+# --- answers for one account -------------------------------------------------------------------
+
+MINE = "{ myApplications { nodes { name credentials { keyPrefix lastUsedAt } } } }"
+
+
+def test_my_applications_cost_no_query_the_second_time_and_stay_mine(setup: Setup) -> None:
+    token = setup.dev.token
+    first = setup.api.data(MINE, token=token)
+    with counting_statements(_engine(setup.client)) as statements:
+        assert setup.api.data(MINE, token=token) == first
+    assert statements == []
+    bob = setup.portal.developer("bob@example.com")
+    setup.catalog.application(bob.token, "bob-app", "Bob's app")
+    assert [
+        a["name"] for a in setup.api.data(MINE, token=bob.token)["myApplications"]["nodes"]
+    ] == ["Bob's app"]
+    assert setup.api.data(MINE, token=token) == first
+
+
+def test_my_applications_show_a_change_at_once_and_a_use_of_a_key(setup: Setup) -> None:
+    token = setup.dev.token
+
+    def keys() -> list[dict[str, Any]]:
+        return list(setup.api.data(MINE, token=token)["myApplications"]["nodes"][0]["credentials"])
+
+    assert [k["lastUsedAt"] for k in keys()] == [None]
+    setup.catalog.key(token, setup.app_id)
+    assert len(keys()) == 2
+    with watching("devportal.gateway", "recorded the use of 1 keys") as recorded:
+        setup.assert_allowed(setup.check())
+        assert recorded.seen.wait(WAIT)
+    assert keys()[0]["lastUsedAt"] is not None

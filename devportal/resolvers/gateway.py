@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from devportal.caches import TableCache
-from devportal.db import Database
+from devportal.db import ANNOUNCE_AS, Database
 from devportal.events import Event, TablesChanged
 from devportal.models import (
     Application,
@@ -166,9 +166,9 @@ class UseRecorder:
         self._last = {i: t for i, t in self._last.items() if now - t < LAST_USED_RESOLUTION}
         if not ids:
             return
-        # Not a change that any cache holds: outside the tracked transactions.
-        async with db.untracked_write() as connection:
-            await connection.execute(
+        # Announced as a change of its own: the gateway's decisions do not depend on it.
+        async with db.transaction() as session:
+            await session.execute(
                 sa.update(Credential)
                 .where(col(Credential.id).in_(ids))
                 .where(
@@ -177,7 +177,8 @@ class UseRecorder:
                         col(Credential.last_used_at) <= now - LAST_USED_RESOLUTION,
                     )
                 )
-                .values(last_used_at=now)
+                .values(last_used_at=now),
+                execution_options={"synchronize_session": False, ANNOUNCE_AS: "credential_use"},
             )
         log.debug("recorded the use of %d keys", len(ids))
 

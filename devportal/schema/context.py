@@ -272,7 +272,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.tokens = Tokens(max_entries=settings.gateway_cache_entries)
         db.bus.observe(self.tokens)
         self.responses = Responses()
-        db.bus.observe(self.responses)
+        db.bus.observe(self.responses.audiences)
+        db.bus.observe(self.responses.accounts)
         self.rows = ProcessRows()
         self.rows.observe(db.bus)
 
@@ -285,20 +286,21 @@ class GraphQLView(GraphQL[Context, None]):
         context: Context = UNSET,
         root_value: None = UNSET,
     ) -> Response | WebSocket:
-        """POSTed queries for a whole audience are answered from memory when they can be."""
+        """POSTed queries kept for an audience or an account are answered from memory."""
         if not isinstance(request, Request) or request.method != "POST":
             return await super().run(request, context, root_value)
         context = await self.get_context(request, response=None)
-        key = self.responses.key(await request.body(), context.auth)
-        if key is None:
+        place = self.responses.place(await request.body(), context.auth)
+        if place is None:
             return await super().run(request, context, root_value)
-        answer = self.responses.get(key)
+        answers, key = place
+        answer = answers.get(key)
         if answer is not None:
             return Response(answer, media_type="application/json")
-        generation = self.responses.generation
+        generation = answers.generation
         response = await super().run(request, context, root_value)
         if response.status_code == 200:
-            self.responses.keep(generation, key, bytes(response.body))
+            answers.keep(generation, key, bytes(response.body))
         return response
 
     async def get_context(

@@ -1,10 +1,12 @@
-"""Answers that are the same for a whole audience, kept per process.
+"""Whole answers to queries, kept per process, for an audience or for one account.
 
 The catalog and the portal's settings read only services, versions and the
 portal's settings, and show the same to every anonymous visitor, to every
-developer and to every admin. A query that asks for nothing else is answered
-from memory, keyed by the request's exact body and the asker's audience, and
-forgotten when one of those tables is written (``TableCache``).
+developer and to every admin: those answers are kept per audience. A
+developer's own applications (``myApplications``, ``application``, ``me``)
+are kept for that account alone. Either kind is keyed by the request's exact
+body and forgotten when a table it reads from is written (``TableCache``); a
+query that asks for anything else is never kept.
 """
 
 from __future__ import annotations
@@ -20,25 +22,51 @@ from devportal.resolvers.accounts import Authenticated
 
 AUDIENCE_WIDE = frozenset({"catalog", "service", "portal", "__typename"})
 """Root fields whose whole answer depends on the audience only (no nested per-viewer field)."""
-READS = ("service", "service_version", "portal_settings")
+AUDIENCE_READS = ("service", "service_version", "portal_settings")
+
+PER_ACCOUNT = frozenset({"myApplications", "application", "me"})
+"""Root fields whose answer depends on who asks: kept per account."""
+ACCOUNT_READS = (
+    *AUDIENCE_READS,
+    "application",
+    "registration",
+    "credential",
+    "credential_use",  # lastUsedAt, written in the background by the gateway check
+    "developer",
+    "admin",
+)
+
 LARGEST_BODY = 4096  # bytes of request kept as a key
 LARGEST_ANSWER = 256 * 1024  # bytes of answer kept
 
+Key = tuple[str, bytes]
 
-class Responses(TableCache[tuple[str, bytes], bytes]):
-    def __init__(self, max_entries: int = 1000) -> None:
-        super().__init__(READS, max_entries)
 
-    def key(self, body: bytes, auth: Authenticated | None) -> tuple[str, bytes] | None:
-        """Where an answer to ``body`` is kept, or None if it is not for a whole audience."""
-        if len(body) > LARGEST_BODY or not _audience_wide(body):
-            return None
-        return audience(auth), body
-
-    def keep(self, generation: int, key: tuple[str, bytes], answer: bytes) -> None:
+class Answers(TableCache[Key, bytes]):
+    def keep(self, generation: int, key: Key, answer: bytes) -> None:
         """Keep an answer without errors (they may be about this one request)."""
         if len(answer) <= LARGEST_ANSWER and b'"errors"' not in answer:
             self.put(generation, key, answer)
+
+
+class Responses:
+    """The two caches, and which one (if any) a request's answer belongs in."""
+
+    def __init__(self, max_entries: int = 1000) -> None:
+        self.audiences = Answers(AUDIENCE_READS, max_entries)
+        self.accounts = Answers(ACCOUNT_READS, max_entries)
+
+    def place(self, body: bytes, auth: Authenticated | None) -> tuple[Answers, Key] | None:
+        """Where an answer to ``body`` is kept, or None if it is not to be kept."""
+        if len(body) > LARGEST_BODY:
+            return None
+        kind = _kind(body)
+        if kind == "audience":
+            return self.audiences, (audience(auth), body)
+        if kind == "account" and auth is not None:
+            account = auth.account
+            return self.accounts, (f"{type(account).__name__}:{account.id}", body)
+        return None
 
 
 def audience(auth: Authenticated | None) -> str:
@@ -48,19 +76,23 @@ def audience(auth: Authenticated | None) -> str:
 
 
 @lru_cache(maxsize=256)
-def _audience_wide(body: bytes) -> bool:
-    """A single query whose root fields are all audience-wide."""
+def _kind(body: bytes) -> str | None:
+    """ "audience" or "account" for a single query made of such root fields, else None."""
     try:
         request = json.loads(body)
         document = parse(request["query"])
-    except (ValueError, KeyError, TypeError, RecursionError, GraphQLError):  # no query to keep
-        return False
+    except (ValueError, KeyError, TypeError, RecursionError, GraphQLError):
+        return None
     if not isinstance(request, dict) or not isinstance(request.get("operationName"), str | None):
-        return False
+        return None
     operation = get_operation_ast(document, request.get("operationName"))
     if operation is None or operation.operation != OperationType.QUERY:
-        return False
-    return all(
-        isinstance(selection, FieldNode) and selection.name.value in AUDIENCE_WIDE
-        for selection in operation.selection_set.selections
-    )
+        return None
+    names = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        names.add(selection.name.value)
+    if names <= AUDIENCE_WIDE:
+        return "audience"
+    return "account" if names <= AUDIENCE_WIDE | PER_ACCOUNT else None
