@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx2
 
 from tests.flows import ASK_RESET_PASSWORD, LOG_IN, ME, PASSWORD, Portal
@@ -96,3 +98,16 @@ def test_graphiql_keeps_no_token_and_takes_no_operation_from_a_link(portal: Port
     assert page.status_code == 200
     assert "shouldPersistHeaders: false" in page.text
     assert "window.location.search.slice(1)" not in page.text
+
+
+def test_a_huge_address_on_the_reset_page_is_refused_before_it_is_parsed(portal: Portal) -> None:
+    """The page's form is no GraphQL request, whose text limit would refuse it first."""
+    client = portal.api.client
+    start = time.perf_counter()
+    assert client.post("/reset-password", data={"email": "ada@example.com"}).status_code == 200
+    usual = time.perf_counter() - start
+    start = time.perf_counter()
+    huge = client.post("/reset-password", data={"email": "a" * 900_000 + "@example.com"})
+    took = time.perf_counter() - start
+    assert huge.status_code in (200, 400)
+    assert took < 3 * usual + 0.1, (took, usual)
