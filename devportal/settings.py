@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
+    max_directives: int = Field(default=50, ge=1)
+    # Fields an operation may resolve at most, lists multiplied by their size (schema/cost.py).
+    max_query_cost: int = Field(default=50_000, ge=1)
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
     subscriber_queue_size: int = Field(default=100, ge=1)
     websocket_keep_alive_seconds: float = Field(default=15.0, gt=0)

@@ -4,14 +4,7 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
 from strawberry.types import ExecutionContext
 
 from devportal.schema.context import OperationScopes
@@ -20,20 +13,30 @@ from devportal.schema.inputs import RefuseUnstorableText
 from devportal.schema.mutation import Mutation
 from devportal.schema.query import Query
 from devportal.schema.subscription import Subscription
+from devportal.schema.validation import (
+    CACHE_SIZE,
+    CheckedValidation,
+    QuietExecutionContext,
+    Validation,
+)
 from devportal.settings import Settings
 
 
 class DevportalSchema(strawberry.Schema):
+    validation: Validation
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_errors(errors)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema, with the query limits and (with GraphiQL off) no introspection."""
+def build_schema(settings: Settings) -> DevportalSchema:
+    """The schema, with the query limits and (with GraphiQL off) no introspection, nor
+    suggestions that would reveal what introspection hides."""
     introspection = [] if settings.graphiql else [DisableIntrospection]
-    return DevportalSchema(
+    validation = Validation(settings)
+    schema = DevportalSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -41,14 +44,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             ContractErrors,
             OperationScopes,
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-            partial(ParserCache, maxsize=256),
-            partial(ValidationCache, maxsize=256),
-            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(ParserCache, maxsize=CACHE_SIZE),
+            partial(CheckedValidation, validation),
             RefuseUnstorableText,
             *introspection,
         ],
+        execution_context_class=None if settings.graphiql else QuietExecutionContext,
     )
+    validation.bind(schema._schema)
+    schema.validation = validation
+    return schema
 
 
 def sdl() -> str:
