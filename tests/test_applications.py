@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.flows import CREATE_APP, GENERATE_KEY, REVOKE_KEY, Catalog, Portal
-from tests.support import counting_statements
+from tests.support import counting_statements, forget_caches
 
 UPDATE_APP = """
 mutation($id: ID!, $input: ApplicationInput!) { updateApplication(id: $id, input: $input) {
@@ -148,8 +148,9 @@ def test_deleting_an_application_deletes_its_registrations_and_keys(
 @contextmanager
 def counted_statements(portal: Portal) -> Iterator[list[str]]:
     """The SQL statements requests send while the block runs, transaction control aside."""
-    engine = portal.api.client.app.state.db.engine.sync_engine  # type: ignore[attr-defined]
-    with counting_statements(engine) as statements:
+    app = portal.api.client.app  # type: ignore[attr-defined]
+    forget_caches(app)
+    with counting_statements(app.state.db.engine.sync_engine) as statements:
         yield statements
     control = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")
     statements[:] = [s for s in statements if not s.strip().upper().startswith(control)]

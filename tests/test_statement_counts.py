@@ -19,15 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from devportal import migrate
 from devportal.app import create_app
-from devportal.events import TablesChanged
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _reset_postgres, make_settings
 from tests.flows import CREATE_VERSION, ENABLE, Catalog, DeveloperLogin, Portal, Version
-from tests.support import Api, SmtpServer, counting_statements, free_port
+from tests.support import Api, SmtpServer, counting_statements, forget_caches, free_port
 
 
 @dataclass(frozen=True)
@@ -216,11 +214,10 @@ def _count_all(world: World, app: Any) -> dict[str, Counted]:
     """Each query's statements, every per-process cache emptied first (as any write
     to every table would), so a small and a large world are counted alike: cold."""
     counted = {}
-    everything = TablesChanged(tuple(SQLModel.metadata.tables))
     for name, case in CASES.items():
         token = world.portal.admin if case.as_admin else world.ada.token
         variables = {"app": world.first_application}
-        app.state.db.bus.deliver([everything])
+        forget_caches(app)
         with counting_statements(app.state.db.engine.sync_engine) as statements:
             data = world.portal.api.data(case.query, variables, token)
         counted[name] = Counted(statements, case.items(data))
