@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from devportal.resolvers.throttle import ACCESS_REQUEST_MAILS
+from tests.faults import sql
 from tests.flows import ASK_RESET_PASSWORD, REGISTER, UNREGISTER, Catalog, Portal
 from tests.support import body
 
@@ -244,3 +246,21 @@ def test_unpublished_or_unknown_versions_cannot_be_registered_for(
     assert error.code == "NOT_FOUND"
     wrong_type = portal.api.error(REGISTER, {"app": app_id, "version": app_id}, dev.token)
     assert wrong_type.code == "NOT_FOUND"
+
+
+def test_a_register_unregister_loop_cannot_flood_the_admins(
+    portal: Portal, catalog: Catalog, database_url: str
+) -> None:
+    """Every request still queues for the admins; only the mail about it stops, at 20 an hour."""
+    version = catalog.service("weather")
+    dev = portal.developer("ada@example.com")
+    app_id = catalog.application(dev.token)
+    for _ in range(25):
+        registration = catalog.register(dev.token, app_id, version)
+        assert registration["status"] == "PENDING"
+        portal.api.data(UNREGISTER, {"id": registration["id"]}, dev.token)
+    mailed = sql(database_url, "SELECT count(*) FROM outbox_message WHERE subject LIKE 'Access%'")
+    assert mailed == [(ACCESS_REQUEST_MAILS.hits,)]
+    queued = catalog.register(dev.token, app_id, version)
+    pending = portal.api.data("{ pendingRegistrations { nodes { id } } }", token=portal.admin)
+    assert pending["pendingRegistrations"]["nodes"] == [{"id": queued["id"]}]

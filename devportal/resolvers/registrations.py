@@ -7,6 +7,8 @@ request at the same moment exactly one wins.
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,10 +27,13 @@ from devportal.models import (
     ServiceVersion,
 )
 from devportal.models.base import utcnow
+from devportal.resolvers import throttle
 from devportal.resolvers.applications import owned_application, registration_event
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
 from devportal.settings import Settings
+
+log = logging.getLogger("devportal.registrations")
 
 
 async def register_application(
@@ -57,9 +62,21 @@ async def register_application(
             "registration must be unregistered before asking again."
         ) from None
     queue_event(session, registration_event("CREATED", registration, application))
-    if status == RegistrationStatus.PENDING:
+    if status == RegistrationStatus.PENDING and await _may_mail_admins(session, developer):
         await _mail_admins(session, settings, application, service, version)
     return registration
+
+
+async def _may_mail_admins(session: AsyncSession, developer: Developer) -> bool:
+    limit = throttle.ACCESS_REQUEST_MAILS
+    if limit.allows(await throttle.count(session, limit, str(developer.id))):
+        return True
+    log.info(
+        "access request by developer %s queued without a mail: over %d an hour",
+        developer.id,
+        limit.hits,
+    )
+    return False
 
 
 async def unregister_application(

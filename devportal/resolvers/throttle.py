@@ -55,6 +55,10 @@ KNOWN_CLIENT = timedelta(days=1)
 MAIL_TO_ADDRESS = Limit("mail", 5, timedelta(hours=1))
 """Sign-up and reset mails one address may be sent: no one can flood a mailbox."""
 
+ACCESS_REQUEST_MAILS = Limit("access-request-mail", 20, timedelta(hours=1))
+"""Access-request mails to the admins that one developer's requests may cause: a
+register/unregister loop cannot flood the admins (the requests still queue)."""
+
 
 def _key(name: str, subject: str) -> str:
     key = f"{name}:{subject}"
