@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # Per lane (gateway checks; everything else but /healthz and WebSockets).
     max_concurrent_requests: int = Field(default=64, ge=1)
     queue_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Access-request mails one developer's requests may send the admins, per hour.
+    access_request_mails_per_hour: int = Field(default=20, ge=0)
     # Decisions the gateway check keeps in memory, per process (about 300 bytes each).
     gateway_cache_entries: int = Field(default=100_000, ge=1)
 

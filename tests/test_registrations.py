@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from devportal.resolvers.throttle import ACCESS_REQUEST_MAILS
+from devportal.settings import Settings
 from tests.faults import sql
 from tests.flows import ASK_RESET_PASSWORD, REGISTER, UNREGISTER, Catalog, Portal
 from tests.support import body
@@ -249,7 +249,7 @@ def test_unpublished_or_unknown_versions_cannot_be_registered_for(
 
 
 def test_a_register_unregister_loop_cannot_flood_the_admins(
-    portal: Portal, catalog: Catalog, database_url: str
+    portal: Portal, catalog: Catalog, settings: Settings
 ) -> None:
     """Every request still queues for the admins; only the mail about it stops, at 20 an hour."""
     version = catalog.service("weather")
@@ -259,8 +259,10 @@ def test_a_register_unregister_loop_cannot_flood_the_admins(
         registration = catalog.register(dev.token, app_id, version)
         assert registration["status"] == "PENDING"
         portal.api.data(UNREGISTER, {"id": registration["id"]}, dev.token)
-    mailed = sql(database_url, "SELECT count(*) FROM outbox_message WHERE subject LIKE 'Access%'")
-    assert mailed == [(ACCESS_REQUEST_MAILS.hits,)]
+    mailed = sql(
+        settings.database_url, "SELECT count(*) FROM outbox_message WHERE subject LIKE 'Access%'"
+    )
+    assert mailed == [(settings.access_request_mails_per_hour,)]
     queued = catalog.register(dev.token, app_id, version)
     pending = portal.api.data("{ pendingRegistrations { nodes { id } } }", token=portal.admin)
     assert pending["pendingRegistrations"]["nodes"] == [{"id": queued["id"]}]

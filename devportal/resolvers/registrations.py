@@ -62,13 +62,15 @@ async def register_application(
             "registration must be unregistered before asking again."
         ) from None
     queue_event(session, registration_event("CREATED", registration, application))
-    if status == RegistrationStatus.PENDING and await _may_mail_admins(session, developer):
+    if status == RegistrationStatus.PENDING and await _may_mail_admins(
+        session, settings, developer
+    ):
         await _mail_admins(session, settings, application, service, version)
     return registration
 
 
-async def _may_mail_admins(session: AsyncSession, developer: Developer) -> bool:
-    limit = throttle.ACCESS_REQUEST_MAILS
+async def _may_mail_admins(session: AsyncSession, settings: Settings, developer: Developer) -> bool:
+    limit = throttle.access_request_mails(settings.access_request_mails_per_hour)
     if limit.allows(await throttle.count(session, limit, str(developer.id))):
         return True
     log.info(

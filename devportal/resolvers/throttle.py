@@ -55,9 +55,11 @@ KNOWN_CLIENT = timedelta(days=1)
 MAIL_TO_ADDRESS = Limit("mail", 5, timedelta(hours=1))
 """Sign-up and reset mails one address may be sent: no one can flood a mailbox."""
 
-ACCESS_REQUEST_MAILS = Limit("access-request-mail", 20, timedelta(hours=1))
-"""Access-request mails to the admins that one developer's requests may cause: a
-register/unregister loop cannot flood the admins (the requests still queue)."""
+
+def access_request_mails(per_hour: int) -> Limit:
+    """Access-request mails to the admins that one developer's requests may cause: a
+    register/unregister loop cannot flood the admins (the requests still queue)."""
+    return Limit("access-request-mail", per_hour, timedelta(hours=1))
 
 
 def _key(name: str, subject: str) -> str:
