@@ -35,16 +35,21 @@ async def _reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """An empty database, migrated to head."""
+def fresh_database(directory: Path) -> str:
+    """An empty database, migrated to head: PostgreSQL's emptied, or a new SQLite file."""
     if POSTGRES_URL:
         asyncio.run(_reset_postgres(POSTGRES_URL))
         url = POSTGRES_URL
     else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+        url = f"sqlite+aiosqlite:///{directory / 'devportal.db'}"
     migrate.upgrade(url)
     return url
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """An empty database, migrated to head."""
+    return fresh_database(tmp_path)
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ Subscriptions run over a real WebSocket: refused at ``connection_init``
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,10 +41,9 @@ import httpx2
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from devportal import migrate
 from devportal.app import create_app
 from devportal.schema import sdl
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _reset_postgres, make_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
 from tests.flows import CONFIRM, LOG_IN, PASSWORD, Catalog, DeveloperLogin, Portal, Version
 from tests.servers import GraphQLWebSocket, graphql_websocket, threaded_server
 from tests.support import (
@@ -435,12 +433,7 @@ def _cells(kind: str) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if POSTGRES_URL:
-        asyncio.run(_reset_postgres(POSTGRES_URL))
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('authorization') / 'devportal.db'}"
-    migrate.upgrade(url)
+    url = fresh_database(tmp_path_factory.mktemp("authorization"))
     smtp = SmtpServer(free_port()).start()
     try:
         app = create_app(make_settings(url, smtp.port))

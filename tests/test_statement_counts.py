@@ -12,18 +12,15 @@ application), and an application holds at most 20 keys.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from devportal import migrate
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, _reset_postgres, make_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
 from tests.flows import CREATE_VERSION, ENABLE, Catalog, DeveloperLogin, Portal, Version
 from tests.support import Api, SmtpServer, counting_statements, forget_caches, free_port
 
@@ -224,17 +221,6 @@ def _count_all(world: World, app: Any) -> dict[str, Counted]:
     return counted
 
 
-def _fresh_database(directory: Path) -> str:
-    """As the ``database_url`` fixture makes it, for this module's one portal."""
-    if POSTGRES_URL:
-        asyncio.run(_reset_postgres(POSTGRES_URL))
-        url = POSTGRES_URL
-    else:
-        url = f"sqlite+aiosqlite:///{directory / 'devportal.db'}"
-    migrate.upgrade(url)
-    return url
-
-
 @pytest.fixture(scope="module")
 def counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Counted, Counted]]:
     """Each case counted with one item in every list, then with many.
@@ -242,7 +228,7 @@ def counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Counted,
     Seeding is slow enough (Argon2 hashes) to be done once for the module; the
     server is gone before the tests look at what it counted.
     """
-    url = _fresh_database(tmp_path_factory.mktemp("statement-counts"))
+    url = fresh_database(tmp_path_factory.mktemp("statement-counts"))
     smtp = SmtpServer(free_port()).start()
     try:
         with TestClient(create_app(make_settings(url, smtp.port))) as client:
