@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx2
 import pytest
-from graphql import get_introspection_query
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.schema import DevportalSchema
+from devportal.schema.cost import FULL_INTROSPECTION
 from devportal.settings import Settings
 from tests.conftest import make_settings
 from tests.flows import SIGN_UP, Catalog, Portal
@@ -242,14 +242,7 @@ def test_cost_refuses_nested_fan_out_and_lets_what_a_portal_asks_for_pass(
 
 
 def test_introspection_has_a_budget_that_graphiqls_query_fits(api: Api) -> None:
-    full = get_introspection_query(
-        descriptions=True,
-        specified_by_url=True,
-        directive_is_repeatable=True,
-        schema_description=True,
-        input_value_deprecation=True,
-        one_of=True,
-    )
+    full = FULL_INTROSPECTION
     assert api.data(full)["__schema"]["types"]
     # Fifteen aliased copies (as many as aliases allow) would be fifteen full introspections.
     operation, fragments = full[: full.index("fragment")], full[full.index("fragment") :]

@@ -56,6 +56,17 @@ from devportal.schema.limits import fragments_of, in_dependency_order
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
+FULL_INTROSPECTION = get_introspection_query(
+    descriptions=True,
+    specified_by_url=True,
+    directive_is_repeatable=True,
+    schema_description=True,
+    input_value_deprecation=True,
+    one_of=True,
+)
+"""The standard introspection query at its fullest (what GraphiQL asks, and more)."""
+
+
 class Cost(NamedTuple):
     data: int
     introspection: int
@@ -110,15 +121,8 @@ class CostModel:
             for field in type_.fields.values()
             if "first" in field.args
         }
-        full = get_introspection_query(
-            descriptions=True,
-            specified_by_url=True,
-            directive_is_repeatable=True,
-            schema_description=True,
-            input_value_deprecation=True,
-            one_of=True,
-        )
-        self.introspection_budget = 2 * self.cost(parse(full), None, {}).introspection
+        full = parse(FULL_INTROSPECTION)
+        self.introspection_budget = 2 * self.cost(full, None, {}).introspection
 
     def cost(self, document: Any, operation_name: str | None, variables: Mapping[str, Any]) -> Cost:
         operation = get_operation_ast(document, operation_name)
