@@ -42,6 +42,8 @@ from devportal.security import token_digest
 log = logging.getLogger("devportal.gateway")
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SHUTDOWN_SECONDS = 5.0
+UNREACHABLE_DATABASE = (sa.exc.DBAPIError, OSError)
 READS = frozenset(
     model.__tablename__
     for model in (Credential, Application, Developer, Service, ServiceVersion, Registration)
@@ -210,10 +212,13 @@ class Gateway:
         try:
             yield
         finally:
+            # Bounded: a shutdown must end even if a write cut short leaves its connection stuck.
             recorder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recorder
-            await self.uses.flush(self.db)
+            await asyncio.wait({recorder}, timeout=SHUTDOWN_SECONDS)
+            try:
+                await asyncio.wait_for(self.uses.flush(self.db), timeout=SHUTDOWN_SECONDS)
+            except (TimeoutError, *UNREACHABLE_DATABASE) as exc:
+                log.warning("could not record the last uses of keys at shutdown: %r", exc)
 
     async def verify(self, *, key: str | None, service_slug: str, version_name: str) -> Decision:
         if not key:
