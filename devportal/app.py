@@ -1,4 +1,4 @@
-"""The Starlette application: GraphQL at /graphql, /healthz, and the background workers."""
+"""The Starlette application: GraphQL, the gateway check, health probes, background workers."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
 from devportal.gateway import gateway_route
+from devportal.health import Draining, health_routes
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
 from devportal.middleware import exception_handlers, guards
@@ -39,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     housekeeper = Housekeeper(settings, db)
     gateway = Gateway(db, max_entries=settings.gateway_cache_entries)
     graphql = PortalView(settings=settings, db=db)
+    draining = Draining()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,18 +49,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.bus.stop()
         await db.dispose()
 
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with db.session() as session:
-                await session.execute(sa.text("SELECT 1"))
-        except Exception as exc:
-            log.warning("health check: database unreachable: %s", exc)
-            return JSONResponse({"status": "database unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
-
     app = Starlette(
         routes=[
-            Route("/healthz", healthz),
+            *health_routes(db, draining),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             gateway_route(gateway),
@@ -74,4 +64,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.gateway = gateway
+    app.state.draining = draining
     return app

@@ -8,7 +8,7 @@ its request is whole is one DEBUG line, not a traceback.
 
 ``ShedLoad`` bounds how many requests run at once, per lane: gateway checks
 have a lane of their own, so a flood of GraphQL cannot starve them, and
-``/healthz`` and WebSockets have none. A request that finds its lane full
+``/healthz``, ``/readyz`` and WebSockets have none. A request that finds its lane full
 waits, in order, at most ``DEVPORTAL_QUEUE_TIMEOUT_SECONDS``, then is answered
 503 with Retry-After; one whose client hangs up while it waits is never run.
 Below the limit a request costs a counter and nothing more: the gateway
@@ -238,7 +238,7 @@ class ShedLoad:
         path: str = scope["path"]
         if path.startswith("/gateway/"):
             return self.gateway
-        return None if path == "/healthz" else self.main
+        return None if path in ("/healthz", "/readyz") else self.main
 
     async def _wait_then_run(self, lane: Lane, scope: Scope, receive: Receive, send: Send) -> None:
         """Wait for a slot, reading the body meanwhile so a client that hangs up is seen."""

@@ -46,6 +46,7 @@ class Outage:
     unclear: list[str] = field(default_factory=list)  # neither a success nor a clear refusal
     unhandled: list[str] = field(default_factory=list)  # exceptions that reached uvicorn
     healthz: tuple[int, int] = (0, 0)  # while PostgreSQL is down, once it is back
+    readyz: list[dict[str, Any]] = field(default_factory=list)  # before, while down, after
     event: dict[str, Any] = field(default_factory=dict)  # a live event after the restart
 
 
@@ -144,9 +145,11 @@ def _restart_under_load(
         thread.start()
     try:
         tally.wait_until(lambda c: c["gateway ok"] >= 5 and c["mutation ok"] >= 3)
+        outage.readyz.append(_readyz(client))
         with watching("devportal.events", "listening on") as heard:
             cluster.stop()
             down = client.get("/healthz").status_code
+            outage.readyz.append(_readyz(client))
             tally.wait_until(lambda c: _failed(c, "gateway") >= 3 and _failed(c, "mutation") >= 3)
             before = tally.counts()
             cluster.start()
@@ -163,8 +166,14 @@ def _restart_under_load(
         for thread in threads:
             thread.join(WAIT)
     outage.healthz = (down, client.get("/healthz").status_code)
+    outage.readyz.append(_readyz(client))
     outage.event = _live_event(base, portal, dev.token, version.id)
     return outage
+
+
+def _readyz(client: httpx2.Client) -> dict[str, Any]:
+    response = client.get("/readyz")
+    return {"status": response.status_code, **response.json()["checks"]}
 
 
 def _live_event(base: str, portal: Portal, token: str, version_id: str) -> dict[str, Any]:
@@ -209,6 +218,11 @@ def test_a_postgres_restart_under_load_heals_without_a_restart_or_half_writes(
     outage: Outage,
 ) -> None:
     assert outage.healthz == (503, 200)
+    ready = {"database": "ok", "migrations": "ok", "eventBus": "ok", "shutdown": "ok"}
+    before, down, after = outage.readyz
+    assert before == after == {"status": 200, **ready}
+    # The event listener may not have noticed yet: the database check has.
+    assert (down["status"], down["database"], down["migrations"]) == (503, *["unreachable"] * 2)
     created = {"status": "PENDING", "application": {"name": "after"}}
     assert outage.event == {"kind": "CREATED", "registration": created}
     assert_written_whole(outage.url, outage.acknowledged)
