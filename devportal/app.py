@@ -12,6 +12,7 @@ from starlette.routing import Route, WebSocketRoute
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
 from devportal.gateway import gateway_route
+from devportal.graphiql import asset_routes
 from devportal.health import Draining, health_routes
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             gateway_route(gateway),
             *page_routes(settings, db),
+            *(asset_routes() if settings.graphiql else []),
         ],
         lifespan=lifespan,
         middleware=guards(settings),

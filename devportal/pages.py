@@ -49,11 +49,21 @@ _CONFIRMED = {
 }
 
 
+# Content-Security-Policy of each kind of page: nothing from anywhere but devportal itself.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+"""The pages mailed links open: a form and its inline style, no script at all."""
+APP_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'"
+)
+"""GraphiQL and the reference SPA: scripts, styles and connections to devportal only
+('self' covers its WebSocket too); fonts and icons inlined as data: URLs."""
+GRAPHIQL_POLICY = APP_POLICY
 
 
-def html_headers(policy: str) -> dict[str, str]:
-    """Headers of every HTML page devportal serves: never framed, never leaking its URL.
+def html_headers(policy: str = PAGE_POLICY) -> dict[str, str]:
+    """Headers of every HTML page devportal serves: never framed, never leaking its URL,
+    never sniffed into another type, and running nothing from another origin.
 
     A page in a frame could be made to run an admin's clicks (clickjacking); the
     URLs of these pages may hold a one-time token, so no Referer carries them on.

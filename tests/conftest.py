@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from devportal import migrate
 from devportal.app import create_app
 from devportal.settings import Settings
+from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
 from tests.support import Api, SmtpServer, free_port
 
@@ -25,6 +26,10 @@ ADMIN_PASSWORD = "admin-password-123"
 
 def pytest_report_header() -> str:
     return f"devportal database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip_unless_chromium(items)
 
 
 async def _reset_postgres(url: str) -> None:

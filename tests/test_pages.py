@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import time
 
 import httpx2
+from starlette.testclient import TestClient
 
+from devportal.app import create_app
+from tests.conftest import make_settings
 from tests.flows import ASK_RESET_PASSWORD, LOG_IN, ME, PASSWORD, Portal
-from tests.support import body, token_from
+from tests.support import SmtpServer, body, token_from
 
 
 def test_the_confirmation_link_shows_a_form_and_confirms_on_submit(portal: Portal) -> None:
@@ -92,12 +98,40 @@ def test_every_page_refuses_frames_and_referrers(portal: Portal) -> None:
 
 def test_graphiql_keeps_no_token_and_takes_no_operation_from_a_link(portal: Portal) -> None:
     """A link cannot open GraphiQL with a mutation ready to run, nor headers filled in."""
-    page = portal.api.client.get(
-        "/graphql?q=mutation%7BrevokeDeveloper%7D", headers={"Accept": "text/html"}
-    )
+    client = portal.api.client
+    page = client.get("/graphql?q=mutation%7BrevokeDeveloper%7D", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    assert "shouldPersistHeaders: false" in page.text
-    assert "window.location.search.slice(1)" not in page.text
+    script = client.get("/graphiql-assets/devportal-graphiql.js")
+    assert script.status_code == 200
+    assert "shouldPersistHeaders: false" in script.text
+    assert "location.search" not in script.text
+    assert "revokeDeveloper" not in page.text
+
+
+def test_graphiql_needs_nothing_from_another_origin(portal: Portal) -> None:
+    """Every script and style is devportal's, pinned by a hash the browser checks."""
+    client = portal.api.client
+    page = client.get("/graphql", headers={"Accept": "text/html"})
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "connect-src 'self';" in policy
+    assert not re.search(r"https?:|\*|unsafe", policy), policy
+    assets = re.findall(r'(?:src|href)="([^"]+)" integrity="(sha384-[^"]+)"', page.text)
+    assert len(assets) == 8, page.text
+    for path, integrity in assets:
+        assert path.startswith("/graphiql-assets/"), path
+        asset = client.get(path)
+        assert asset.status_code == 200, path
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        digest = base64.b64encode(hashlib.sha384(asset.content).digest()).decode()
+        assert integrity == f"sha384-{digest}", path
+
+
+def test_without_graphiql_its_assets_are_not_served(database_url: str, smtp: SmtpServer) -> None:
+    settings = make_settings(database_url, smtp.port, graphiql=False)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/graphiql-assets/devportal-graphiql.js").status_code == 404
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code != 200
 
 
 def test_a_huge_address_on_the_reset_page_is_refused_before_it_is_parsed(portal: Portal) -> None:
