@@ -12,8 +12,9 @@ from sqlmodel import col
 from devportal.db import execute_update, queue_event
 from devportal.errors import BadUserInput, NotFound
 from devportal.events import RegistrationChanged
-from devportal.models import Admin, Application, Developer, Registration
+from devportal.models import Application, Developer, Registration
 from devportal.models.base import utcnow
+from devportal.resolvers.access import Act, application_for, readable_by
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.common import Account, save_unique
 from devportal.resolvers.pagination import Page, PageRequest, paginate
@@ -65,7 +66,7 @@ async def update_application(
     *, session: AsyncSession, developer: Developer, application_id: int, data: ApplicationData
 ) -> Application:
     data = _checked(data)
-    application = await owned_application(session, developer, application_id)
+    application = await application_for(session, developer, application_id, Act.USE)
     application.name = data.name
     application.reference_id = data.reference_id
     application.description = data.description
@@ -81,7 +82,7 @@ async def delete_application(
 
     Each registration that goes with it is announced as UNREGISTERED.
     """
-    application = await owned_application(session, developer, application_id)
+    application = await application_for(session, developer, application_id, Act.MANAGE)
     registrations = await session.scalars(
         sa.select(Registration).where(col(Registration.application_id) == application_id)
     )
@@ -95,30 +96,16 @@ async def delete_application(
 async def my_applications(
     *, session: AsyncSession, developer: Developer, first: int | None, after: str | None
 ) -> Page[Application]:
-    return await applications_of(
-        session=session, viewer=developer, developer_id=developer.id, first=first, after=after
-    )
-
-
-async def applications_of(
-    *,
-    session: AsyncSession,
-    viewer: Account,
-    developer_id: int | None,
-    first: int | None,
-    after: str | None,
-) -> Page[Application]:
-    """A developer's applications, oldest first: for that developer and for admins."""
-    _require_applications_visible(viewer, developer_id)
-    statement = sa.select(Application).where(col(Application.developer_id) == developer_id)
+    """Every application the developer may read, oldest first."""
+    statement = sa.select(Application).where(readable_by(developer))
     return await paginate(session, statement, key=col(Application.id), first=first, after=after)
 
 
 def applications_request(
     *, viewer: Account, developer_id: int, first: int | None, after: str | None
 ) -> PageRequest:
-    """The page of a developer's applications to load in a batch (``batches``), with
-    the same rule as ``applications_of``: for that developer and for admins."""
+    """The page of a developer's applications to load in a batch (``batches``): for that
+    developer and for admins."""
     _require_applications_visible(viewer, developer_id)
     return PageRequest.of(developer_id, first=first, after=after)
 
@@ -126,29 +113,6 @@ def applications_request(
 def _require_applications_visible(viewer: Account, developer_id: int | None) -> None:
     if isinstance(viewer, Developer) and viewer.id != developer_id:
         raise NotFound("No such developer.")
-
-
-async def visible_application(
-    *, session: AsyncSession, viewer: Account | None, application_id: int
-) -> Application | None:
-    """The application if the viewer owns it or is an admin."""
-    application = await session.get(Application, application_id)
-    if application is None:
-        return None
-    if isinstance(viewer, Admin):
-        return application
-    if isinstance(viewer, Developer) and application.developer_id == viewer.id:
-        return application
-    return None
-
-
-async def owned_application(
-    session: AsyncSession, developer: Developer, application_id: int, *, lock: bool = False
-) -> Application:
-    application = await session.get(Application, application_id, with_for_update=lock)
-    if application is None or application.developer_id != developer.id:
-        raise NotFound("No such application.")
-    return application
 
 
 def registration_event(

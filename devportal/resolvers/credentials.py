@@ -10,8 +10,8 @@ from sqlmodel import col
 
 from devportal.db import execute_update
 from devportal.errors import Conflict, NotFound
-from devportal.models import Application, Credential, Developer
-from devportal.resolvers.applications import owned_application
+from devportal.models import Credential, Developer
+from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.common import Account
 from devportal.security import new_token, token_digest
 
@@ -31,7 +31,7 @@ async def generate_credential(
 ) -> NewKey:
     """A new key of 256 random bits; an application may hold several (rotation)."""
     # Lock the application so two simultaneous requests cannot both pass the cap.
-    await owned_application(session, developer, application_id, lock=True)
+    await application_for(session, developer, application_id, Act.USE, lock=True)
     held = await session.scalar(
         sa.select(sa.func.count())
         .select_from(Credential)
@@ -50,14 +50,16 @@ async def generate_credential(
     return NewKey(credential=credential, key=key)
 
 
-async def revoke_credential(
-    *, session: AsyncSession, developer: Developer, credential_id: int
-) -> None:
-    """Delete the key: the gateway refuses it from the next call on."""
+async def revoke_credential(*, session: AsyncSession, viewer: Viewer, credential_id: int) -> None:
+    """Delete the key: the gateway refuses it from the next call on. Admins may revoke
+    any key (a leaked one), developers the keys of applications they may use."""
     credential = await session.get(Credential, credential_id)
     if credential is None:
         raise NotFound("No such credential.")
-    await owned_application(session, developer, credential.application_id)
+    try:
+        await application_for(session, viewer, credential.application_id, Act.REVOKE_KEY)
+    except NotFound:
+        raise NotFound("No such credential.") from None
     await execute_update(session, sa.delete(Credential).where(col(Credential.id) == credential_id))
 
 
@@ -67,9 +69,5 @@ async def visible_credential(
     credential = await session.get(Credential, credential_id)
     if credential is None or viewer is None:
         return None
-    application = await session.get(Application, credential.application_id)
-    if application is None:
-        return None
-    if isinstance(viewer, Developer) and application.developer_id != viewer.id:
-        return None
-    return credential
+    application = await readable_application(session, viewer, credential.application_id)
+    return credential if application is not None else None

@@ -11,10 +11,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from devportal.db import Database
-from devportal.errors import NotFound, RateLimited, Unauthenticated
+from devportal.errors import RateLimited, Unauthenticated
 from devportal.events import (
     DeveloperStatusChanged,
     Event,
@@ -24,10 +22,10 @@ from devportal.events import (
     SubscriberOverflow,
     Subscription,
 )
-from devportal.models import Admin, Application, Developer
+from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
+from devportal.resolvers.access import application_for, sees_event
 from devportal.resolvers.accounts import Authenticated
-from devportal.resolvers.applications import owned_application
 
 log = logging.getLogger("devportal.live")
 
@@ -46,12 +44,12 @@ async def registration_events(
     """
     if application_id is not None:
         async with db.session() as session:
-            await _check_application(session, viewer, application_id)
+            await application_for(session, viewer.account, application_id)
     account = viewer.account
     async for event in _while_signed_in(db.bus, viewer, on_overflow):
         if not isinstance(event, RegistrationChanged):
             continue
-        if isinstance(account, Developer) and event.developer_id != account.id:
+        if not sees_event(account, event):
             continue
         if application_id is not None and event.application_id != application_id:
             continue
@@ -69,15 +67,6 @@ async def developer_status_changes(
     async for event in _while_signed_in(bus, viewer, on_overflow):
         if isinstance(event, DeveloperStatusChanged):
             yield event
-
-
-async def _check_application(
-    session: AsyncSession, viewer: Authenticated, application_id: int
-) -> None:
-    if isinstance(viewer.account, Developer):
-        await owned_application(session, viewer.account, application_id)
-    elif await session.get(Application, application_id) is None:
-        raise NotFound("No such application.")
 
 
 async def _while_signed_in(

@@ -28,7 +28,8 @@ from devportal.models import (
 )
 from devportal.models.base import utcnow
 from devportal.resolvers import throttle
-from devportal.resolvers.applications import owned_application, registration_event
+from devportal.resolvers.access import Act, application_for, readable_application
+from devportal.resolvers.applications import registration_event
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
 from devportal.settings import Settings
@@ -44,7 +45,7 @@ async def register_application(
     application_id: int,
     version_id: int,
 ) -> Registration:
-    application = await owned_application(session, developer, application_id)
+    application = await application_for(session, developer, application_id, Act.USE)
     version, service = await _published_version(session, version_id)
     if not version.app_registration_enabled:
         raise AppRegistrationDisabled()
@@ -87,7 +88,12 @@ async def unregister_application(
     registration = await session.get(Registration, registration_id)
     if registration is None:
         raise NotFound("No such registration.")
-    application = await owned_application(session, developer, registration.application_id)
+    try:
+        application = await application_for(
+            session, developer, registration.application_id, Act.USE
+        )
+    except NotFound:
+        raise NotFound("No such registration.") from None
     await _delete(session, registration, "UNREGISTERED", application)
 
 
@@ -145,12 +151,10 @@ async def visible_registration(
     *, session: AsyncSession, viewer: Account | None, registration_id: int
 ) -> Registration | None:
     registration = await session.get(Registration, registration_id)
-    if registration is None or viewer is None:
+    if registration is None:
         return None
-    if isinstance(viewer, Admin):
-        return registration
-    application = await session.get(Application, registration.application_id)
-    return registration if application and application.developer_id == viewer.id else None
+    application = await readable_application(session, viewer, registration.application_id)
+    return registration if application is not None else None
 
 
 async def _decide(

@@ -10,8 +10,7 @@ import strawberry
 from strawberry import relay
 
 from devportal import models
-from devportal.errors import NotFound
-from devportal.resolvers import applications, credentials
+from devportal.resolvers import access, applications, credentials
 from devportal.schema.accounts import Developer
 from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
@@ -73,9 +72,7 @@ class Application(relay.Node):
     ) -> list[Application | None]:
         return await visible_nodes(
             node_ids,
-            lambda pk: applications.visible_application(
-                session=info.context.session, viewer=info.context.account, application_id=pk
-            ),
+            lambda pk: access.readable_application(info.context.session, info.context.account, pk),
             cls.from_row,
         )
 
@@ -157,13 +154,9 @@ class ApplicationQuery:
         permission_classes=[IsAuthenticated],
     )
     async def application(self, info: Info, id: Id) -> Application | None:
-        row = await applications.visible_application(
-            session=info.context.session,
-            viewer=info.context.account,
-            application_id=node_pk(id, "Application"),
+        row = await access.application_for(
+            info.context.session, info.context.account, node_pk(id, "Application")
         )
-        if row is None:
-            raise NotFound("No such application.")
         return Application.from_row(row)
 
 
@@ -228,8 +221,9 @@ class ApplicationMutation:
         return NewCredential(credential=Credential.from_row(new.credential), key=new.key)
 
     @strawberry.mutation(
-        description="Revoke an API key: the gateway refuses it from the next call. Returns its ID.",
-        permission_classes=[IsDeveloper],
+        description="Revoke an API key: the gateway refuses it from the next call. Returns its "
+        "ID. Admins may revoke any key (a leaked one).",
+        permission_classes=[IsAuthenticated],
     )
     async def revoke_credential(
         self, info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="The key.")]
@@ -237,7 +231,7 @@ class ApplicationMutation:
         async with info.context.transaction() as session:
             await credentials.revoke_credential(
                 session=session,
-                developer=info.context.developer,
+                viewer=info.context.admin_or_developer,
                 credential_id=node_pk(id, "Credential"),
             )
         return strawberry.ID(str(id))
