@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 
 from devportal import migrate
 from devportal.app import create_app
+from devportal.models.base import Clock
 from devportal.settings import Settings
 from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
@@ -55,6 +57,22 @@ def fresh_database(directory: Path) -> str:
 def database_url(tmp_path: Path) -> str:
     """An empty database, migrated to head."""
     return fresh_database(tmp_path)
+
+
+class MovableClock:
+    """Moves the portal's clock (``devportal.models.base.Clock``) for in-process servers."""
+
+    def advance(self, delta: timedelta) -> None:
+        Clock.offset += delta
+
+
+@pytest.fixture
+def clock() -> Iterator[MovableClock]:
+    """Time moved forward instead of slept through; put back after the test."""
+    try:
+        yield MovableClock()
+    finally:
+        Clock.offset = timedelta(0)
 
 
 @pytest.fixture

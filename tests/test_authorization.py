@@ -378,6 +378,11 @@ CASES = [
     Case(
         "mutation($id: ID!) { generateCredential(applicationId: $id) { key } }", OWNER, _id("app")
     ),
+    Case(
+        "mutation($id: ID!) { rotateCredential(id: $id, gracePeriodSeconds: 0) { key } }",
+        OWNER,
+        _id("new_key"),
+    ),
     Case(  # admins may revoke any key: a leaked one
         "mutation($id: ID!) { revokeCredential(id: $id) }",
         expect(UNAUTHENTICATED, OK, NOT_FOUND, OK),

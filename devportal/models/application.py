@@ -60,5 +60,10 @@ class Credential(SQLModel, table=True):
     application_id: int = Field(foreign_key="application.id", ondelete="CASCADE", index=True)
     key_hash: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # None: never expires. Indexed for the expiry warnings' scan.
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set when the expiry warning was claimed (or when rotation made the warning moot).
+    expiry_warned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -15,3 +15,5 @@ class PortalSettings(SQLModel, table=True):
     name: str = Field(default="Developer Portal", max_length=200)
     public: bool = False
     auto_approve_developers: bool = False
+    # Longest lifetime of a new API key or client secret; None: no limit.
+    max_credential_lifetime_days: int | None = None

@@ -7,6 +7,9 @@ emptied by the events that change what they hold (any write to a table the
 check reads, in this process at once and in others through the bus), and
 neither is trusted while this process may miss events: then every check asks
 the database. Use of a key is recorded at most once a minute, in the background.
+
+Expiry is time, not an event: no write announces it. A cached decision carries
+its key's expiry and is refused once that has passed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from devportal.models import (
     Service,
     ServiceVersion,
 )
-from devportal.models.base import utcnow
+from devportal.models.base import timestamp, utcnow
 from devportal.resolvers.checks import is_slug, is_version_name
 from devportal.security import token_digest
 
@@ -77,6 +80,7 @@ UNKNOWN = Decision(404, "Not found")
 class _Cached:
     decision: Decision
     credential_id: int | None
+    expires: float | None = None  # the key's expiry, POSIX seconds; None: never
 
 
 class GatewayCache(TableCache[tuple[str, str, str], _Cached]):
@@ -234,6 +238,8 @@ class Gateway:
                 return BAD_KEY
             cached = cache.get((digest, service_slug, version_name))
             if cached is not None:
+                if cached.expires is not None and timestamp() >= cached.expires:
+                    return BAD_KEY
                 return self._used(cached)
         generation = cache.generation
         entry = await _from_database(self.db, digest, service_slug, version_name)
@@ -254,21 +260,24 @@ async def _from_database(db: Database, digest: str, slug: str, version: str) -> 
         return _Cached(BAD_KEY, None)
     credential, application, developer, version_id, registration_enabled, registration = row
     assert credential.id is not None
+    expires = credential.expires_at.timestamp() if credential.expires_at else None
+    if expires is not None and timestamp() >= expires:
+        return _Cached(BAD_KEY, None)
     if version_id is None:
-        return _Cached(UNKNOWN, credential.id)
+        return _Cached(UNKNOWN, credential.id, expires)
     allowed = (
         developer.status == DeveloperStatus.APPROVED
         and registration_enabled
         and registration == RegistrationStatus.APPROVED
     )
     if not allowed:
-        return _Cached(DENIED, credential.id)
+        return _Cached(DENIED, credential.id, expires)
     assert application.id is not None
     assert developer.id is not None
     consumer = Consumer(
         credential.id, application.id, application.reference_id, developer.id, developer.email
     )
-    return _Cached(Decision(200, "OK", consumer), credential.id)
+    return _Cached(Decision(200, "OK", consumer), credential.id, expires)
 
 
 def _access_statement() -> sa.Select[Any]:

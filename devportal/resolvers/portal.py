@@ -4,8 +4,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devportal.errors import BadUserInput
 from devportal.models import PORTAL_SETTINGS_ID, Admin, PortalSettings
 from devportal.resolvers.checks import required_text
+
+MAX_LIFETIME_DAYS = 36_500  # a hundred years: the lifetime limit's bound
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,7 @@ class PortalSettingsChange:
     name: str | None = None
     public: bool | None = None
     auto_approve_developers: bool | None = None
+    max_credential_lifetime_days: int | None = None  # 0 removes the limit
 
 
 async def get_portal_settings(session: AsyncSession) -> PortalSettings:
@@ -35,4 +39,15 @@ async def update_portal_settings(
         settings.public = change.public
     if change.auto_approve_developers is not None:
         settings.auto_approve_developers = change.auto_approve_developers
+    if change.max_credential_lifetime_days is not None:
+        settings.max_credential_lifetime_days = lifetime_days(change.max_credential_lifetime_days)
     return settings
+
+
+def lifetime_days(days: int) -> int | None:
+    """``maxCredentialLifetimeDays`` as stored: 0 removes the limit."""
+    if not 0 <= days <= MAX_LIFETIME_DAYS:
+        raise BadUserInput(
+            f"maxCredentialLifetimeDays must be between 0 (no limit) and {MAX_LIFETIME_DAYS}."
+        )
+    return days or None

@@ -126,11 +126,18 @@ class PortalSettings:
     auto_approve_developers: bool = strawberry.field(
         description="When true, developers are approved as soon as they confirm their email."
     )
+    max_credential_lifetime_days: int | None = strawberry.field(
+        description="Longest lifetime a new API key or client secret may have, in days; "
+        "null means no limit."
+    )
 
     @classmethod
     def from_row(cls, row: models.PortalSettings) -> PortalSettings:
         return cls(
-            name=row.name, public=row.public, auto_approve_developers=row.auto_approve_developers
+            name=row.name,
+            public=row.public,
+            auto_approve_developers=row.auto_approve_developers,
+            max_credential_lifetime_days=row.max_credential_lifetime_days,
         )
 
 
@@ -160,6 +167,11 @@ class PortalSettingsInput:
     )
     auto_approve_developers: bool | None = strawberry.field(
         default=None, description="Approve developers as soon as they confirm their email."
+    )
+    max_credential_lifetime_days: int | None = strawberry.field(
+        default=None,
+        description="Longest lifetime of a new API key or client secret, in days; "
+        "0 removes the limit.",
     )
 
 
@@ -376,6 +388,7 @@ class AccountMutation:
             name=input.name,
             public=input.public,
             auto_approve_developers=input.auto_approve_developers,
+            max_credential_lifetime_days=input.max_credential_lifetime_days,
         )
         async with info.context.transaction() as session:
             row = await update_portal_settings(

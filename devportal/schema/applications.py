@@ -87,6 +87,10 @@ class Credential(relay.Node):
     last_used_at: datetime | None = strawberry.field(
         description="When the gateway last checked it (to within a minute)."
     )
+    name: str | None = strawberry.field(description="A label the developer chose, e.g. production.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops passing the gateway check; null means never."
+    )
 
     @classmethod
     def from_row(cls, row: models.Credential) -> Credential:
@@ -96,6 +100,8 @@ class Credential(relay.Node):
             key_prefix=row.key_prefix,
             created_at=row.created_at,
             last_used_at=row.last_used_at,
+            name=row.name,
+            expires_at=row.expires_at,
         )
 
     @classmethod
@@ -133,6 +139,24 @@ class ApplicationInput:
 
 
 ApplicationId = Annotated[relay.GlobalID, strawberry.argument(description="The application's ID.")]
+CredentialName = Annotated[
+    str | None,
+    strawberry.argument(description="A label, e.g. production (at most 100 characters)."),
+]
+ExpiresAt = Annotated[
+    datetime | None,
+    strawberry.argument(
+        description="When it stops working (UTC if no zone is given); within the portal's "
+        "maxCredentialLifetimeDays, which is also the default when a limit is set."
+    ),
+]
+GracePeriod = Annotated[
+    int,
+    strawberry.argument(
+        description="Seconds the old key keeps working, 0 to 2592000 (30 days); "
+        "it never lengthens the old key's life."
+    ),
+]
 
 
 @strawberry.type
@@ -211,12 +235,40 @@ class ApplicationMutation:
         "returned once.",
         permission_classes=[IsDeveloper],
     )
-    async def generate_credential(self, info: Info, application_id: ApplicationId) -> NewCredential:
+    async def generate_credential(
+        self,
+        info: Info,
+        application_id: ApplicationId,
+        name: CredentialName = None,
+        expires_at: ExpiresAt = None,
+    ) -> NewCredential:
         async with info.context.transaction() as session:
             new = await credentials.generate_credential(
                 session=session,
                 developer=info.context.developer,
                 application_id=node_pk(application_id, "Application"),
+                name=name,
+                expires_at=expires_at,
+            )
+        return NewCredential(credential=Credential.from_row(new.credential), key=new.key)
+
+    @strawberry.mutation(
+        description="Replace an API key: a new key with the same name and lifetime, the whole "
+        "key returned once; the old key keeps working for the grace period, then expires.",
+        permission_classes=[IsDeveloper],
+    )
+    async def rotate_credential(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The key to replace.")],
+        grace_period_seconds: GracePeriod = 86400,
+    ) -> NewCredential:
+        async with info.context.transaction() as session:
+            new = await credentials.rotate_credential(
+                session=session,
+                developer=info.context.developer,
+                credential_id=node_pk(id, "Credential"),
+                grace_seconds=grace_period_seconds,
             )
         return NewCredential(credential=Credential.from_row(new.credential), key=new.key)
 
