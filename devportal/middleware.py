@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from devportal.cors import GraphQLCORS
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.http")
@@ -45,6 +46,7 @@ QUEUE_PER_SLOT = 16  # a lane queues at most this many requests per slot, then r
 def guards(settings: Settings) -> list[Middleware]:
     """The middleware of ``create_app``, outermost first."""
     return [
+        Middleware(GraphQLCORS, origins=settings.cors_origins),
         Middleware(LimitBodies, max_bytes=settings.max_body_bytes),
         Middleware(
             ShedLoad,

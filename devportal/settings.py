@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     event_log_keep_seconds: float = Field(default=3600.0, gt=0)
 
     graphiql: bool = True
+    # With GraphiQL on: introspection (and "Did you mean" suggestions) for admins only.
+    introspection_admins_only: bool = False
+    # Exact origins (scheme://host[:port]) whose pages may call /graphql: CORS for HTTP,
+    # and the Origin check of WebSocket handshakes. Empty: same-origin pages only.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: str = "INFO"
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=1)
@@ -80,6 +86,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(value.replace(",", " ").split())
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated, each an exact origin as a browser sends it: no ``*``, no path."""
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, list | tuple):
+            return value  # pydantic refuses it
+        origins = tuple(str(origin) for origin in value)
+        if "*" in origins:
+            raise ValueError("'*' is not an origin: list the exact origins of your frontends")
+        return tuple(sorted(normalize_allowed_origins(origins)))
 
     @cached_property
     def is_sqlite(self) -> bool:

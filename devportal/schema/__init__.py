@@ -4,12 +4,18 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ParserCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+)
 from strawberry.types import ExecutionContext
 
 from devportal.schema.context import OperationScopes
 from devportal.schema.errors import ContractErrors, log_errors
 from devportal.schema.inputs import RefuseUnstorableText
+from devportal.schema.introspection import AdminsOnlyIntrospection
 from devportal.schema.mutation import Mutation
 from devportal.schema.query import Query
 from devportal.schema.subscription import Subscription
@@ -33,8 +39,11 @@ class DevportalSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> DevportalSchema:
     """The schema, with the query limits and (with GraphiQL off) no introspection, nor
-    suggestions that would reveal what introspection hides."""
-    introspection = [] if settings.graphiql else [DisableIntrospection]
+    suggestions that would reveal what introspection hides; or introspection for admins
+    only, and no suggestions for anyone."""
+    introspection: list[type[SchemaExtension]] = [] if settings.graphiql else [DisableIntrospection]
+    if settings.graphiql and settings.introspection_admins_only:
+        introspection = [AdminsOnlyIntrospection]
     validation = Validation(settings)
     schema = DevportalSchema(
         query=Query,
@@ -49,7 +58,7 @@ def build_schema(settings: Settings) -> DevportalSchema:
             RefuseUnstorableText,
             *introspection,
         ],
-        execution_context_class=None if settings.graphiql else QuietExecutionContext,
+        execution_context_class=QuietExecutionContext if validation.hide_suggestions else None,
     )
     validation.bind(schema._schema)
     schema.validation = validation

@@ -248,6 +248,9 @@ class GraphQLView(GraphQL[Context, None]):
             + OPERATIONS_IN_FLIGHT,
             keep_alive=True,
             keep_alive_interval=settings.websocket_keep_alive_seconds,
+            # Browsers let any page open a WebSocket: a handshake from a page on another
+            # origin than these (or devportal's own) is refused with 403.
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.db = db

@@ -85,7 +85,9 @@ class Validation:
             max_directives=settings.max_directives,
         )
         self.max_cost = settings.max_query_cost
-        self.hide_suggestions = not settings.graphiql
+        self.introspection = settings.graphiql
+        # Suggestions name what introspection would show: only where anyone may introspect.
+        self.hide_suggestions = not settings.graphiql or settings.introspection_admins_only
         self._schema: GraphQLSchema | None = None
         self._cost_model: CostModel | None = None
         self._limit_error = lru_cache(maxsize=CACHE_SIZE)(self._static_limit_error)
@@ -121,7 +123,7 @@ class Validation:
             return too_complex(f"The operation costs {cost.data}; the limit is {self.max_cost}.")
         budget = self._cost_model.introspection_budget
         # Without introspection, validation refuses it, and says nothing of its size.
-        if not self.hide_suggestions and cost.introspection > budget:
+        if self.introspection and cost.introspection > budget:
             return too_complex(
                 f"The introspection costs {cost.introspection}; the limit is {budget}."
             )
