@@ -1,4 +1,5 @@
-"""The background task that prunes the database now and then (see resolvers.housekeeping)."""
+"""The background task that prunes the database now and then (see resolvers.housekeeping),
+and warns about credentials about to expire (see resolvers.expiry)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 
 from devportal.db import Database
 from devportal.models.base import utcnow
+from devportal.resolvers.expiry import warn_expiring
 from devportal.resolvers.housekeeping import prune
 from devportal.settings import Settings
 
@@ -20,6 +22,8 @@ class Housekeeper:
     def __init__(self, settings: Settings, db: Database) -> None:
         self._interval = settings.housekeeping_interval_seconds
         self._keep_events = timedelta(seconds=settings.event_log_keep_seconds)
+        self._warn_within = timedelta(days=settings.credential_expiry_warning_days)
+        self._applications_link = settings.link("/applications")
         self._db = db
         self._stop = asyncio.Event()
 
@@ -43,6 +47,10 @@ class Housekeeper:
                 await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
 
     async def once(self) -> None:
+        try:
+            await self._warn()
+        except Exception:  # pruning must not wait for a failing warning
+            log.exception("expiry warnings failed; trying again at the next interval")
         async with self._db.transaction() as session:
             pruned = await prune(session=session, now=utcnow(), keep_events=self._keep_events)
         if pruned.total:
@@ -55,3 +63,17 @@ class Housekeeper:
                 pruned.counters,
                 pruned.events,
             )
+        log.debug("housekeeping round done")
+
+    async def _warn(self) -> None:
+        if not self._warn_within:
+            return
+        async with self._db.transaction() as session:
+            warned = await warn_expiring(
+                session=session,
+                now=utcnow(),
+                within=self._warn_within,
+                link=self._applications_link,
+            )
+        if warned:
+            log.info("housekeeping: warned about %d credentials about to expire", warned)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Days before a key or client secret expires that its owners are mailed; 0: never.
+    credential_expiry_warning_days: int = Field(default=7, ge=0, le=365)
     # PostgreSQL's event log (devportal.pgbus): how long a process waits for an event id
     # drawn by a transaction not committed yet, and how long rows stay for catching up.
     event_gap_seconds: float = Field(default=60.0, gt=0)

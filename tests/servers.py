@@ -93,6 +93,11 @@ class ServerProcess:
             if wanted.search(line):
                 return line
 
+    def skip_backlog(self) -> None:
+        """Set aside the lines logged so far: the next wait sees only newer ones."""
+        while not self._lines.empty():
+            self.log.append(self._lines.get_nowait())
+
     def stop(self) -> None:
         """SIGTERM, then a clean exit (uvicorn re-raises the signal once shut down)."""
         self._process.terminate()

@@ -165,3 +165,27 @@ def registration_decision(
             {link}
             """),
     )
+
+
+def credential_expiring(
+    *, full_name: str, application: str, credential: str, name: str | None, expires: str, link: str
+) -> Mail:
+    """``credential`` is a key's prefix or a client ID: enough to recognise it, never secret."""
+    label = f'"{name}" ({credential})' if name else credential
+    return Mail(
+        _subject(
+            "{application}: credential {credential} expires {expires}",
+            application=application,
+            credential=credential,
+            expires=expires,
+        ),
+        _text(f"""
+            Hello {full_name},
+
+            The credential {label} of your application "{application}" expires
+            on {expires}. After that, calls made with it are refused. Rotate it
+            (or generate a new one) and put the new one in place before then:
+
+            {link}
+            """),
+    )
