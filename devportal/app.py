@@ -21,6 +21,7 @@ from devportal.pages import page_routes
 from devportal.resolvers.gateway import Gateway
 from devportal.schema.transport import PortalView
 from devportal.settings import Settings
+from devportal.spa import spa_routes
 
 log = logging.getLogger("devportal")
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gateway_route(gateway),
             *page_routes(settings, db),
             *(asset_routes() if settings.graphiql else []),
+            *spa_routes(settings.spa_dir),
         ],
         lifespan=lifespan,
         middleware=guards(settings),

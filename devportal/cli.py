@@ -61,6 +61,9 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
 
 
 def serve(args: argparse.Namespace) -> int:
+    if args.spa is not None:
+        # Through the environment: each worker builds its app from it.
+        os.environ["DEVPORTAL_SPA_DIR"] = os.path.abspath(args.spa)
     settings = Settings()
     problem = _serving_problem(settings, args.workers)
     if problem:
@@ -95,6 +98,8 @@ def _serving_problem(settings: Settings, workers: int) -> str | None:
             "several workers need PostgreSQL (DEVPORTAL_DATABASE_URL); on SQLite, live "
             "updates would reach only the subscribers of the worker that made the change."
         )
+    if settings.spa_dir is not None and not (settings.spa_dir / "index.html").is_file():
+        return f"DEVPORTAL_SPA_DIR: no index.html in {settings.spa_dir}"
     email, password = settings.bootstrap_admin_email, settings.bootstrap_admin_password
     try:
         if email is not None:
@@ -189,6 +194,11 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--workers", type=int, default=1)
+    serve_cmd.add_argument(
+        "--spa",
+        metavar="DIR",
+        help="also serve this single-page app at / (examples/spa is one; DEVPORTAL_SPA_DIR)",
+    )
     serve_cmd.set_defaults(run=serve)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations, then exit")

@@ -2,6 +2,7 @@
 
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     # Exact origins (scheme://host[:port]) whose pages may call /graphql: CORS for HTTP,
     # and the Origin check of WebSocket handshakes. Empty: same-origin pages only.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # A single-page app's files (index.html and what it loads), served at /.
+    spa_dir: Path | None = None
     log_level: str = "INFO"
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=1)
@@ -76,7 +79,9 @@ class Settings(BaseSettings):
     # Decisions the gateway check keeps in memory, per process (about 300 bytes each).
     gateway_cache_entries: int = Field(default=100_000, ge=1)
 
-    @field_validator("smtp_url", "bootstrap_admin_email", "bootstrap_admin_password", mode="before")
+    @field_validator(
+        "smtp_url", "bootstrap_admin_email", "bootstrap_admin_password", "spa_dir", mode="before"
+    )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
         """``DEVPORTAL_SMTP_URL=`` (as compose and .env files leave it) means not set."""

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import time
+from pathlib import Path
 
 import httpx2
 from starlette.testclient import TestClient
@@ -145,3 +146,28 @@ def test_a_huge_address_on_the_reset_page_is_refused_before_it_is_parsed(portal:
     took = time.perf_counter() - start
     assert huge.status_code in (200, 400)
     assert took < 3 * usual + 0.1, (took, usual)
+
+
+def test_the_spa_is_served_with_the_headers_of_every_page(
+    database_url: str, smtp: SmtpServer
+) -> None:
+    """``serve --spa examples/spa``: its routes (where mailed links point) get its page."""
+    spa = Path(__file__).parent.parent / "examples" / "spa"
+    settings = make_settings(database_url, smtp.port, spa_dir=spa)
+    with TestClient(create_app(settings)) as client:
+        index = (spa / "index.html").read_text()
+        for path in ("/", "/index.html", "/login", "/applications", "/admin/registrations"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert page.text == index, path
+            _never_framed(page)
+            policy = page.headers["content-security-policy"]
+            assert "script-src 'self';" in policy
+            assert not re.search(r"https?:|\*|unsafe", policy), policy
+        script = client.get("/app.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert script.headers["x-content-type-options"] == "nosniff"
+        assert client.get("/missing.js").status_code == 404
+        # devportal's own routes come first.
+        assert client.get("/graphql", headers={"Accept": "text/html"}).text != index
+        assert client.get("/healthz").json() == {"status": "ok"}
