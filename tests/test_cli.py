@@ -193,6 +193,16 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
     assert not (tmp_path / "devportal.db").exists()  # refused before touching anything
 
 
+def test_serve_refuses_an_spa_directory_without_an_index(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+    refused = devportal("serve", "--spa", str(tmp_path), DEVPORTAL_DATABASE_URL=url)
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.strip() == f"devportal serve: DEVPORTAL_SPA_DIR: no index.html in {tmp_path}"
+    )
+    assert not (tmp_path / "devportal.db").exists()
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
