@@ -150,6 +150,15 @@ class SubscriberOverflow(Exception):
     """A subscriber fell so far behind that its queue filled up; it is dropped."""
 
 
+class Subscriber(Protocol):
+    """What the bus hands each event to: it must not block, and may drop itself."""
+
+    def offer(self, event: Event) -> None: ...
+
+    def drop(self) -> None:
+        """Events were missed: this subscriber's subscriptions must start again."""
+
+
 class Subscription:
     """One subscriber's bounded queue of events."""
 
@@ -188,7 +197,7 @@ class InProcessBus:
     """Delivers events to subscribers in this process only (one server, SQLite)."""
 
     def __init__(self, max_queued: int = 100) -> None:
-        self._subscribers: set[Subscription] = set()
+        self._subscribers: set[Subscriber] = set()
         self._observers: list[Observer] = []
         self.max_queued = max_queued
 
@@ -233,16 +242,23 @@ class InProcessBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def attach(self, subscriber: Subscriber) -> None:
+        """Hand ``subscriber`` every event delivered from now on, until ``detach``."""
+        self._subscribers.add(subscriber)
+
+    def detach(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
     @contextlib.asynccontextmanager
     async def subscribe(
         self, on_overflow: Callable[[], None] | None = None
     ) -> AsyncIterator[Subscription]:
         subscription = Subscription(self.max_queued, on_overflow)
-        self._subscribers.add(subscription)
+        self.attach(subscription)
         try:
             yield subscription
         finally:
-            self._subscribers.discard(subscription)
+            self.detach(subscription)
 
     async def start(self) -> None:
         pass

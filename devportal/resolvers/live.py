@@ -1,42 +1,83 @@
-"""Live updates: which events a subscriber may see, for as long as their session lasts.
+"""Live updates: which events a subscriber asks for, who may see them, when it must end.
 
-A subscription ends (with UNAUTHENTICATED) when its session expires, is
+The rules only; ``devportal.resolvers.fanout`` carries events to subscribers by
+them. A subscription ends (with UNAUTHENTICATED) when its session expires, is
 logged out, or its developer is revoked or resets their password; and (with
 RATE_LIMITED) when the subscriber falls too far behind to keep up.
+
+Who may see an event is decided in ONE place, ``readers_of``, called once per
+event per process whatever the number of subscribers (a read it makes is one
+read per event); it applies ``access``'s rule. Subscribers are told apart by
+``audience_of``: subscribers with the same audience, document and variables
+share one execution of each event.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from devportal.db import Database
-from devportal.errors import RateLimited, Unauthenticated
-from devportal.events import (
-    DeveloperStatusChanged,
-    Event,
-    InProcessBus,
-    RegistrationChanged,
-    SessionsEnded,
-    SubscriberOverflow,
-    Subscription,
-)
+from devportal.events import DeveloperStatusChanged, Event, RegistrationChanged, SessionsEnded
 from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
-from devportal.resolvers.access import application_for, sees_event
+from devportal.resolvers.access import Viewer, application_for, sees_event
 from devportal.resolvers.accounts import Authenticated
 
-log = logging.getLogger("devportal.live")
+ADMINS = ("admin", 0)
+
+Audience = tuple[str, int]
+"""Subscribers an answer may be shared by: all admins, or one developer's sessions.
+
+Whatever a subscription's answer shows must depend on its viewer through this
+only: subscribers of one audience get the very same bytes.
+"""
 
 
-async def registration_events(
-    *,
-    db: Database,
-    viewer: Authenticated,
-    application_id: int | None,
-    on_overflow: Callable[[], None] | None = None,
-) -> AsyncIterator[RegistrationChanged]:
+def audience_of(viewer: Authenticated) -> Audience:
+    account = viewer.account
+    if isinstance(account, Admin):
+        return ADMINS
+    assert account.id is not None
+    return ("developer", account.id)
+
+
+Readers = Callable[[Viewer], bool]
+"""Whether a viewer may see one event: asked once per audience that wants it."""
+
+
+async def readers_of(db: Database, event: Event) -> Readers:
+    """Who may see ``event``: ``access``'s rule for an application's events; developers'
+    status changes are for admins.
+
+    Called once per event per process, for all of its subscribers at once (never
+    per subscriber): a rule that needs a read makes it here, one read an event.
+    """
+    if isinstance(event, RegistrationChanged):
+        return lambda viewer: sees_event(viewer, event)
+    if isinstance(event, DeveloperStatusChanged):
+        return lambda viewer: isinstance(viewer, Admin)
+    return lambda viewer: False
+
+
+@dataclass(frozen=True)
+class Interest:
+    """Which events a subscription asks for, whoever asks (``readers_of`` decides who may)."""
+
+    kind: type[RegistrationChanged] | type[DeveloperStatusChanged]
+    application_id: int | None = None
+
+    def wants(self, event: Event) -> bool:
+        if not isinstance(event, self.kind):
+            return False
+        return self.application_id is None or (
+            isinstance(event, RegistrationChanged) and event.application_id == self.application_id
+        )
+
+
+async def registration_interest(
+    *, db: Database, viewer: Authenticated, application_id: int | None
+) -> Interest:
     """Developers: their own applications' registrations (optionally one). Admins: all.
 
     The application is checked in a session of its own, closed before the first
@@ -45,64 +86,20 @@ async def registration_events(
     if application_id is not None:
         async with db.session() as session:
             await application_for(session, viewer.account, application_id)
-    account = viewer.account
-    async for event in _while_signed_in(db.bus, viewer, on_overflow):
-        if not isinstance(event, RegistrationChanged):
-            continue
-        if not sees_event(account, event):
-            continue
-        if application_id is not None and event.application_id != application_id:
-            continue
-        yield event
+    return Interest(RegistrationChanged, application_id)
 
 
-async def developer_status_changes(
-    *,
-    bus: InProcessBus,
-    viewer: Authenticated,
-    admin: Admin,
-    on_overflow: Callable[[], None] | None = None,
-) -> AsyncIterator[DeveloperStatusChanged]:
+def developer_status_interest(admin: Admin) -> Interest:
     """Admins: every developer whose status changes, new sign-ups waiting for approval too."""
-    async for event in _while_signed_in(bus, viewer, on_overflow):
-        if isinstance(event, DeveloperStatusChanged):
-            yield event
+    return Interest(DeveloperStatusChanged)
 
 
-async def _while_signed_in(
-    bus: InProcessBus, viewer: Authenticated, on_overflow: Callable[[], None] | None
-) -> AsyncIterator[Event]:
-    who = f"{type(viewer.account).__name__.lower()} {viewer.account.id}"
-    async with bus.subscribe(on_overflow) as subscription:
-        log.debug("subscriber joined: %s (%d listening)", who, bus.subscriber_count)
-        try:
-            while True:
-                event = await _next_while_signed_in(subscription, viewer)
-                yield event
-        finally:
-            log.debug("subscriber left: %s", who)
+def seconds_left(viewer: Authenticated) -> float:
+    """How long the viewer's session lasts: their subscriptions end with it."""
+    return (viewer.expires_at - utcnow()).total_seconds()
 
 
-async def _next_while_signed_in(subscription: Subscription, viewer: Authenticated) -> Event:
-    while True:
-        remaining = (viewer.expires_at - utcnow()).total_seconds()
-        if remaining <= 0:
-            raise Unauthenticated("Your session has expired; log in again.")
-        try:
-            async with asyncio.timeout(remaining):
-                event = await subscription.next()
-        except TimeoutError:
-            continue
-        except SubscriberOverflow:
-            raise RateLimited(
-                "Too many undelivered events: this subscription was dropped. Subscribe again."
-            ) from None
-        if _ends_session(event, viewer):
-            raise Unauthenticated("Your session has ended; log in again.")
-        return event
-
-
-def _ends_session(event: Event, viewer: Authenticated) -> bool:
+def ends_session(event: Event, viewer: Authenticated) -> bool:
     if not isinstance(event, SessionsEnded):
         return False
     if event.token_digest is not None:

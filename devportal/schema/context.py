@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,10 +30,12 @@ from strawberry.types.unset import UNSET, UnsetType
 from devportal.caches import TableCache
 from devportal.db import Database
 from devportal.errors import Forbidden, RateLimited, Unauthenticated
+from devportal.events import Event
 from devportal.graphiql import graphiql_page
 from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
-from devportal.resolvers import accounts
+from devportal.resolvers import accounts, live
+from devportal.resolvers.fanout import Hub
 from devportal.schema.loaders import Loaders, ProcessRows, make_loaders
 from devportal.schema.responses import Responses
 from devportal.security import token_digest
@@ -66,10 +69,13 @@ class Context:
     db: Database
     tokens: Tokens
     rows: ProcessRows
+    hub: Hub
     connection_auth: accounts.Authenticated | None = None
     token: str | None = None
     connection_params: dict[str, Any] | None = field(default=None)
     subscriptions: int = 0  # running on this connection
+    # Set for the one execution a group of subscribers shares: the events it executes.
+    feed: AsyncIterator[Event] | None = None
 
     @property
     def auth(self) -> accounts.Authenticated | None:
@@ -261,6 +267,7 @@ class GraphQLView(GraphQL[Context, None]):
         db.bus.observe(self.responses.accounts)
         self.rows = ProcessRows()
         self.rows.observe(db.bus)
+        self.hub = Hub(db.bus, partial(live.readers_of, db))
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
@@ -298,6 +305,7 @@ class GraphQLView(GraphQL[Context, None]):
             db=self.db,
             tokens=self.tokens,
             rows=self.rows,
+            hub=self.hub,
         )
         if isinstance(request, Request):
             await self._authenticate(context, request.headers.get("authorization"))

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -14,13 +15,14 @@ from starlette.websockets import WebSocket
 from strawberry import relay
 
 from devportal import models
-from devportal.events import RegistrationChanged
+from devportal.events import DeveloperStatusChanged, RegistrationChanged
 from devportal.resolvers import live
 from devportal.schema.accounts import Developer, DeveloperStatus
 from devportal.schema.context import Context, Info
 from devportal.schema.permissions import IsAdmin, IsAuthenticated
 from devportal.schema.registrations import Registration, RegistrationStatus
 from devportal.schema.relay import node_pk
+from devportal.schema.shared import subscribed
 
 TOO_SLOW = 1008  # WebSocket close code: policy violation
 
@@ -106,16 +108,16 @@ class Subscription:
     ) -> AsyncGenerator[RegistrationEvent, None]:
         context = info.context
         assert context.auth is not None
-        events = live.registration_events(
+        interest = partial(
+            live.registration_interest,
             db=context.db,
             viewer=context.auth,
             application_id=node_pk(application_id, "Application") if application_id else None,
-            on_overflow=_drop_connection(context),
         )
-        async with context.subscription_slot():
-            async for event in events:
-                yield RegistrationEvent.of(event)
-                await context.reset()
+        async for event in subscribed(info, interest, _drop_connection(context)):
+            assert isinstance(event, RegistrationChanged)
+            yield RegistrationEvent.of(event)
+            await context.reset()
 
     @strawberry.subscription(
         description="Admins only: developers as their status changes (new sign-ups waiting for "
@@ -124,20 +126,17 @@ class Subscription:
     )
     async def developer_status_changed(self, info: Info) -> AsyncGenerator[Developer, None]:
         context = info.context
-        assert context.auth is not None
-        events = live.developer_status_changes(
-            bus=context.db.bus,
-            viewer=context.auth,
-            admin=context.admin,
-            on_overflow=_drop_connection(context),
-        )
-        async with context.subscription_slot():
-            async for event in events:
-                yield Developer(
-                    id=event.developer_id,
-                    email=event.email,
-                    full_name=event.full_name,
-                    organization=event.organization,
-                    status=DeveloperStatus[event.status],
-                    created_at=event.created_at or event.at,
-                )
+
+        async def interest() -> live.Interest:
+            return live.developer_status_interest(context.admin)
+
+        async for event in subscribed(info, interest, _drop_connection(context)):
+            assert isinstance(event, DeveloperStatusChanged)
+            yield Developer(
+                id=event.developer_id,
+                email=event.email,
+                full_name=event.full_name,
+                organization=event.organization,
+                status=DeveloperStatus[event.status],
+                created_at=event.created_at or event.at,
+            )

@@ -23,11 +23,13 @@ from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 from starlette.websockets import WebSocketDisconnected as SocketClosed
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage
@@ -35,6 +37,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from devportal.middleware import graphql_error
 from devportal.schema.context import Context, GraphQLView
+from devportal.schema.shared import Wire, on_wire
 
 log = logging.getLogger("devportal.graphql")
 
@@ -60,8 +63,39 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
         except SocketClosed as closed:
             raise WebSocketDisconnected from closed
 
+    async def send_text(self, text: str) -> None:
+        """A message serialized already (an answer shared by many subscribers)."""
+        try:
+            await self.ws.send_text(text)
+        except (SocketClosed, WebSocketDisconnect) as closed:
+            raise WebSocketDisconnected from closed
+
+
+def _wire(
+    websocket: object,
+    message_type: str,
+    operation_id: str,
+    query: str,
+    variables: dict[str, object] | None,
+    operation_name: str | None,
+) -> None:
+    """Let this operation's subscription write shared answers straight to the socket."""
+    assert isinstance(websocket, WebSocketAdapter)
+    on_wire(Wire(operation_id, query, variables, operation_name, message_type, websocket.send_text))
+
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        _wire(
+            self.websocket,
+            "next",
+            operation.id,
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+        )
+        await super().run_operation(operation)
+
     async def handle_task_exception(self, error: Exception) -> None:
         if isinstance(error, WebSocketDisconnected):
             log.debug("WebSocket client went away before its answer was sent")
@@ -85,6 +119,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         error escape a task that nobody awaits ("Task exception was never
         retrieved", with a traceback, once per operation in flight).
         """
+        _wire(self.websocket, "data", operation_id, query, variables, operation_name)
         try:
             try:
                 await self._answer(operation_id, query, operation_name, variables)

@@ -1,0 +1,316 @@
+"""Carrying events to this process's subscribers: one execution an event, not one each.
+
+A ``Hub`` takes every event from the bus once (one bounded queue, whatever the
+number of subscribers), asks ``live.readers_of`` once per event who may see it,
+and feeds it to each ``Group`` of subscriptions that asks for it and may see it.
+
+- A shared group is every subscription with the same document, variables and
+  audience (``live.audience_of``). Its leader (started by the schema layer)
+  executes each event once and ``publish``es the answer, serialized once; each
+  member only queues those bytes for its own WebSocket.
+- A solo group is one subscription that executes events itself (a transport
+  that the schema layer cannot write to directly).
+
+Each member has its own bounded queue: one that falls behind is ended with
+RATE_LIMITED (and its socket closed), never buffered without end. Its session's
+expiry, log-out or revocation ends it with UNAUTHENTICATED. A member only gets
+events the bus handed over after it joined.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from typing import Any, Generic, TypeVar
+
+from devportal.errors import RateLimited, Unauthenticated
+from devportal.events import Event, InProcessBus, SessionsEnded
+from devportal.resolvers import live
+from devportal.resolvers.access import Viewer
+from devportal.resolvers.accounts import Authenticated
+
+log = logging.getLogger("devportal.live")
+
+T = TypeVar("T")
+# Events the hub holds before it has handed them on: it only sorts them, so this
+# fills only while the process is stalled; then every subscriber starts again.
+PENDING_MAX = 10_000
+
+
+class _End:
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+
+class Member(Generic[T]):
+    """One subscription: a bounded queue of what it has yet to send (bytes, or events)."""
+
+    def __init__(
+        self,
+        viewer: Authenticated,
+        since: int,
+        max_queued: int,
+        on_overflow: Callable[[], None] | None,
+    ) -> None:
+        self.viewer = viewer
+        self.since = since  # the last event handed to the hub before it joined
+        self._queue: asyncio.Queue[T | _End] = asyncio.Queue()
+        self._max = max_queued
+        self._on_overflow = on_overflow
+        self._timer: asyncio.TimerHandle | None = None
+        self.ended = False
+
+    def offer(self, item: T) -> None:
+        if self.ended:
+            return
+        if self._queue.qsize() >= self._max:
+            self.fell_behind()
+            return
+        self._queue.put_nowait(item)
+
+    def fell_behind(self) -> None:
+        """End it as one that fell behind: it must subscribe again (and refetch)."""
+        if self.ended:
+            return
+        self.end(
+            RateLimited(
+                "Too many undelivered events: this subscription was dropped. Subscribe again."
+            )
+        )
+        if self._on_overflow is not None:
+            self._on_overflow()
+
+    def end(self, error: Exception | None) -> None:
+        """After what is queued, ``next`` raises ``error`` (or, with None, says it is over)."""
+        if self.ended:
+            return
+        self.ended = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._queue.put_nowait(_End(error))
+
+    def expire_in(self, seconds: float) -> None:
+        expired = Unauthenticated("Your session has expired; log in again.")
+        if seconds <= 0:
+            self.end(expired)
+        else:
+            self._timer = asyncio.get_running_loop().call_later(seconds, self.end, expired)
+
+    async def next(self) -> T | None:
+        """What to send next; None once it has ended without error."""
+        item = await self._queue.get()
+        if isinstance(item, _End):
+            if item.error is not None:
+                raise item.error
+            return None
+        return item
+
+
+class Group(Generic[T]):
+    """Subscriptions fed the same events; ``account`` stands for the whole audience."""
+
+    def __init__(self, key: Hashable, interest: live.Interest, account: Viewer) -> None:
+        self.key = key
+        self.interest = interest
+        self.account = account
+        self.members: set[Member[Any]] = set()
+        self.leader: asyncio.Task[None] | None = None
+
+    def feed(self, seq: int, event: Event) -> None:
+        raise NotImplementedError
+
+
+class SoloGroup(Group[Event]):
+    def feed(self, seq: int, event: Event) -> None:
+        for member in self.members:
+            if member.since < seq:
+                member.offer(event)
+
+
+class SharedGroup(Group[str]):
+    """Subscriptions that share one execution per event: its leader's."""
+
+    def __init__(
+        self, key: Hashable, interest: live.Interest, account: Viewer, max_queued: int
+    ) -> None:
+        super().__init__(key, interest, account)
+        self._events: asyncio.Queue[tuple[int, Event]] = asyncio.Queue()
+        self._max = max_queued
+        self._current = 0
+
+    def feed(self, seq: int, event: Event) -> None:
+        if self._events.qsize() >= self._max:  # the leader cannot keep up: nor can they
+            for member in list(self.members):
+                member.fell_behind()
+            return
+        self._events.put_nowait((seq, event))
+
+    async def events(self) -> AsyncIterator[Event]:
+        """The leader's source: each event the group may see, once."""
+        while True:
+            self._current, event = await self._events.get()
+            yield event
+
+    def publish(self, answer: str) -> None:
+        """The leader's answer to the event it took last, for every member since before it."""
+        for member in self.members:
+            if member.since < self._current:
+                member.offer(answer)
+
+
+Lead = Callable[[SharedGroup], Awaitable[None]]
+
+
+class Hub:
+    """This process's subscribers, in groups; the bus's single subscriber for all of them."""
+
+    def __init__(
+        self, bus: InProcessBus, readers: Callable[[Event], Awaitable[live.Readers]]
+    ) -> None:
+        self._bus = bus
+        self._readers = readers
+        self._groups: dict[Hashable, Group[Any]] = {}
+        self._members: dict[Member[Any], Group[Any]] = {}
+        self._offered = 0  # events the bus has handed over
+        self._pending: asyncio.Queue[tuple[int, Event]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def member_count(self) -> int:
+        return len(self._members)
+
+    # The bus's side: called as each event is delivered, and when events were missed.
+
+    def offer(self, event: Event) -> None:
+        self._offered += 1
+        if self._pending.qsize() >= PENDING_MAX:
+            self.drop()
+            return
+        self._pending.put_nowait((self._offered, event))
+
+    def drop(self) -> None:
+        while not self._pending.empty():
+            self._pending.get_nowait()
+        for member in list(self._members):
+            member.fell_behind()
+
+    # The subscriptions' side.
+
+    def join_shared(
+        self,
+        viewer: Authenticated,
+        interest: live.Interest,
+        key: Hashable,
+        lead: Lead,
+        on_overflow: Callable[[], None] | None = None,
+    ) -> Member[str]:
+        """A member of the group for ``key`` (document, variables, audience), led by ``lead``."""
+        audience = live.audience_of(viewer)
+        group = self._groups.get((key, audience))
+        if not isinstance(group, SharedGroup):
+            group = SharedGroup((key, audience), interest, viewer.account, self._bus.max_queued)
+            # A context of its own: nothing of the subscriber's operation that started it.
+            group.leader = asyncio.create_task(
+                self._lead(group, lead), name="live-leader", context=contextvars.Context()
+            )
+        member: Member[str] = Member(viewer, self._offered, self._bus.max_queued, on_overflow)
+        self._enter(member, group)
+        return member
+
+    def join_solo(
+        self,
+        viewer: Authenticated,
+        interest: live.Interest,
+        on_overflow: Callable[[], None] | None = None,
+    ) -> Member[Event]:
+        """A member that gets the events themselves, to execute on its own."""
+        member: Member[Event] = Member(viewer, self._offered, self._bus.max_queued, on_overflow)
+        self._enter(member, SoloGroup(member, interest, viewer.account))
+        return member
+
+    def leave(self, member: Member[Any]) -> None:
+        group = self._members.pop(member, None)
+        if group is None:
+            return
+        member.end(None)
+        group.members.discard(member)
+        if not group.members:
+            del self._groups[group.key]
+            if group.leader is not None:
+                group.leader.cancel()
+        log.debug("subscriber left: %s", _who(member.viewer))
+        if not self._members:
+            self._stop()
+
+    def _enter(self, member: Member[T], group: Group[T]) -> None:
+        if not self._members:
+            self._start()
+        self._groups[group.key] = group
+        group.members.add(member)
+        self._members[member] = group
+        member.expire_in(live.seconds_left(member.viewer))
+        log.debug("subscriber joined: %s (%d listening)", _who(member.viewer), len(self._members))
+
+    def _start(self) -> None:
+        self._bus.attach(self)
+        self._task = asyncio.create_task(self._dispatch(), name="live-fanout")
+
+    def _stop(self) -> None:
+        self._bus.detach(self)
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._pending = asyncio.Queue()
+
+    async def _lead(self, group: SharedGroup, lead: Lead) -> None:
+        error: Exception | None = None
+        try:
+            await lead(group)
+        except Exception as failed:
+            log.exception("live: a shared subscription failed")
+            error = RuntimeError("This subscription failed; subscribe again.")
+            error.__cause__ = failed
+        for member in list(group.members):
+            member.end(error)
+
+    async def _dispatch(self) -> None:
+        while True:
+            seq, event = await self._pending.get()
+            if isinstance(event, SessionsEnded):
+                self._end_sessions(event)
+                continue
+            groups = [g for g in list(self._groups.values()) if g.interest.wants(event)]
+            if not groups:
+                continue
+            try:
+                readers = await self._readers(event)
+            except Exception:
+                log.exception("live: could not tell who may see an event")
+                for group in groups:
+                    for member in list(group.members):
+                        member.fell_behind()
+                continue
+            for group in groups:
+                if readers(group.account):
+                    group.feed(seq, event)
+
+    def _end_sessions(self, event: SessionsEnded) -> None:
+        for member in list(self._members):
+            if live.ends_session(event, member.viewer):
+                member.end(Unauthenticated("Your session has ended; log in again."))
+
+
+def _who(viewer: Authenticated) -> str:
+    return f"{type(viewer.account).__name__.lower()} {viewer.account.id}"
+
+
+@contextlib.contextmanager
+def membership(hub: Hub, member: Member[T]) -> Iterator[Member[T]]:
+    """Leave the hub however the subscription ends (completed, cancelled, failed)."""
+    try:
+        yield member
+    finally:
+        hub.leave(member)
