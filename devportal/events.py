@@ -12,12 +12,10 @@ wakes every server process with ``NOTIFY`` to read them.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -146,51 +144,14 @@ def decode_all(payload: str) -> list[Event]:
     return [_event(item) for item in items]
 
 
-class SubscriberOverflow(Exception):
-    """A subscriber fell so far behind that its queue filled up; it is dropped."""
-
-
 class Subscriber(Protocol):
-    """What the bus hands each event to: it must not block, and may drop itself."""
+    """What the bus hands each event to (``devportal.resolvers.fanout.Hub``): it must not
+    block."""
 
     def offer(self, event: Event) -> None: ...
 
     def drop(self) -> None:
-        """Events were missed: this subscriber's subscriptions must start again."""
-
-
-class Subscription:
-    """One subscriber's bounded queue of events."""
-
-    def __init__(self, max_queued: int, on_overflow: Callable[[], None] | None = None) -> None:
-        self._queue: asyncio.Queue[Event | SubscriberOverflow] = asyncio.Queue()
-        self._max = max_queued
-        self._on_overflow = on_overflow
-        self.overflowed = False
-
-    def offer(self, event: Event) -> None:
-        if self.overflowed:
-            return
-        if self._queue.qsize() >= self._max:
-            self.drop()
-            return
-        self._queue.put_nowait(event)
-
-    def drop(self) -> None:
-        """End this subscriber as one that fell behind: it must subscribe again (and refetch)."""
-        if self.overflowed:
-            return
-        self.overflowed = True
-        self._queue.put_nowait(SubscriberOverflow("too many undelivered events"))
-        if self._on_overflow is not None:
-            self._on_overflow()
-
-    async def next(self) -> Event:
-        """The next event; raises SubscriberOverflow once the queue has overflowed."""
-        item = await self._queue.get()
-        if isinstance(item, SubscriberOverflow):
-            raise item
-        return item
+        """Events were missed: every subscription it carries must start again."""
 
 
 class InProcessBus:
@@ -248,17 +209,6 @@ class InProcessBus:
 
     def detach(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
-
-    @contextlib.asynccontextmanager
-    async def subscribe(
-        self, on_overflow: Callable[[], None] | None = None
-    ) -> AsyncIterator[Subscription]:
-        subscription = Subscription(self.max_queued, on_overflow)
-        self.attach(subscription)
-        try:
-            yield subscription
-        finally:
-            self.detach(subscription)
 
     async def start(self) -> None:
         pass

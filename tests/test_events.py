@@ -10,15 +10,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from devportal.errors import RateLimited
 from devportal.events import (
     DeveloperStatusChanged,
+    Event,
     InProcessBus,
     RegistrationChanged,
     SessionsEnded,
-    SubscriberOverflow,
     decode,
     encode,
 )
+from devportal.models import Admin
+from devportal.resolvers.accounts import Authenticated
+from devportal.resolvers.fanout import Hub, SharedGroup
+from devportal.resolvers.live import Interest, Readers
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.flows import DeveloperLogin
@@ -28,19 +33,59 @@ from tests.test_subscriptions import Live, serve
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
+ADMIN = Authenticated(
+    Admin(id=1, email="admin@example.com", password_hash="-"), NOW.replace(year=2100), "d"
+)
+
+
+async def _everyone_sees(event: Event) -> Readers:
+    return lambda viewer: True
+
+
 def test_a_subscriber_that_falls_behind_is_dropped_not_buffered() -> None:
     async def scenario() -> None:
         bus = InProcessBus(max_queued=3)
+        hub = Hub(bus, _everyone_sees)
         dropped: list[bool] = []
-        async with bus.subscribe(lambda: dropped.append(True)) as slow:
-            for n in range(10):
-                bus.deliver([DeveloperStatusChanged(n, "PENDING", NOW)])
-            assert dropped == [True]
-            for n in range(3):
-                assert (await slow.next()) == DeveloperStatusChanged(n, "PENDING", NOW)
-            with pytest.raises(SubscriberOverflow):
-                await slow.next()
-        assert bus.subscriber_count == 0
+        interest = Interest(DeveloperStatusChanged)
+        slow = hub.join_solo(ADMIN, interest, lambda: dropped.append(True))
+        for n in range(10):
+            bus.deliver([DeveloperStatusChanged(n, "PENDING", NOW)])
+        for n in range(3):  # the hub hands them on in a task of its own, all at once
+            assert (await slow.next()) == DeveloperStatusChanged(n, "PENDING", NOW)
+        assert dropped == [True]
+        with pytest.raises(RateLimited):
+            await slow.next()
+        hub.leave(slow)
+        assert (hub.member_count, bus.subscriber_count) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_members_of_a_group_share_one_execution_and_get_only_later_events() -> None:
+    async def scenario() -> None:
+        bus = InProcessBus()
+        hub = Hub(bus, _everyone_sees)
+        executed: list[int] = []
+
+        async def lead(group: SharedGroup) -> None:
+            async for event in group.events():
+                assert isinstance(event, DeveloperStatusChanged)
+                executed.append(event.developer_id)
+                group.publish(f"answer {event.developer_id}")
+
+        interest = Interest(DeveloperStatusChanged)
+        early = [hub.join_shared(ADMIN, interest, "doc", lead) for _ in range(500)]
+        bus.deliver([DeveloperStatusChanged(1, "PENDING", NOW)])
+        late = hub.join_shared(ADMIN, interest, "doc", lead)
+        bus.deliver([DeveloperStatusChanged(2, "PENDING", NOW)])
+        for member in early:
+            assert [await member.next(), await member.next()] == ["answer 1", "answer 2"]
+        assert await late.next() == "answer 2"  # it joined after the first event
+        assert executed == [1, 2]  # once for all 501 of them
+        for member in [*early, late]:
+            hub.leave(member)
+        assert (hub.member_count, bus.subscriber_count) == (0, 0)
 
     asyncio.run(scenario())
 

@@ -57,7 +57,7 @@ def _each_got(feeds: list[tuple[Any, str]], registration_id: str) -> None:
     for connection, id in feeds:
         wanted.setdefault(connection, set()).add(id)
     for connection, ids in wanted.items():
-        got = set()
+        got: set[str] = set()
         while len(got) < len(ids):
             message = connection.receive()
             assert message["type"] == "next", message

@@ -122,6 +122,16 @@ class Context:
             fresh.auth, fresh.checked = scope.auth, scope.checked
         _scope.set(fresh)
 
+    async def release(self) -> None:
+        """This operation reads nothing more: close its session, let its loaders go.
+
+        A subscriber whose answers another execution makes holds neither for hours.
+        """
+        scope = _scope.get()
+        if scope is not None:
+            await scope.session.close()
+            _scope.set(None)
+
     @asynccontextmanager
     async def subscription_slot(self) -> AsyncIterator[None]:
         """Hold one of this connection's subscriptions, or refuse with RATE_LIMITED.

@@ -89,6 +89,7 @@ async def subscribed(
 
         member = hub.join_shared(context.auth, wanted, wire.key, lead, on_overflow)
         with membership(hub, member):
+            await context.release()
             prefix = wire.prefix
             while (answer := await member.next()) is not None:
                 await wire.send(prefix + answer + "}")
