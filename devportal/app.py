@@ -11,7 +11,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
-from devportal.gateway import gateway_route
+from devportal.gateway import gateway_routes
 from devportal.graphiql import asset_routes
 from devportal.health import Draining, health_routes
 from devportal.housekeeping import Housekeeper
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *health_routes(db, draining),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            gateway_route(gateway),
+            *gateway_routes(gateway),
             *page_routes(settings, db),
             *(asset_routes() if settings.graphiql else []),
             *spa_routes(settings.spa_dir),

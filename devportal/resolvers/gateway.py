@@ -19,17 +19,17 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
 
 from devportal.caches import TableCache
-from devportal.db import ANNOUNCE_AS, Database
+from devportal.db import Database
 from devportal.events import Event, TablesChanged
 from devportal.models import (
     Application,
+    AuthStrategy,
     Credential,
     Developer,
     DeveloperStatus,
@@ -38,13 +38,14 @@ from devportal.models import (
     Service,
     ServiceVersion,
 )
-from devportal.models.base import timestamp, utcnow
+from devportal.models.base import timestamp
 from devportal.resolvers.checks import is_slug, is_version_name
+from devportal.resolvers.key_use import UseRecorder
+from devportal.resolvers.strategies import VersionStrategies
 from devportal.security import token_digest
 
 log = logging.getLogger("devportal.gateway")
 
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 SHUTDOWN_SECONDS = 5.0
 UNREACHABLE_DATABASE = (sa.exc.DBAPIError, OSError)
 READS = frozenset(
@@ -68,10 +69,12 @@ class Decision:
     status: int
     message: str
     consumer: Consumer | None = None
+    challenge: str | None = None  # WWW-Authenticate, on every 401
 
 
-NO_KEY = Decision(401, "No API key found in request")
-BAD_KEY = Decision(401, "Invalid authentication credentials")
+KEY_CHALLENGE = 'Key realm="devportal"'  # as Kong's key-auth answers
+NO_KEY = Decision(401, "No API key found in request", challenge=KEY_CHALLENGE)
+BAD_KEY = Decision(401, "Invalid authentication credentials", challenge=KEY_CHALLENGE)
 DENIED = Decision(403, "You cannot consume this service")
 UNKNOWN = Decision(404, "Not found")
 
@@ -150,66 +153,25 @@ def _short(digest: str) -> int:
     return int(digest[:16], 16)
 
 
-class UseRecorder:
-    """``lastUsedAt``, at most once a minute per key, written in the background in batches."""
-
-    def __init__(self) -> None:
-        self._last: dict[int, datetime] = {}
-        self._pending: set[int] = set()
-        self._wake = asyncio.Event()
-
-    def used(self, credential_id: int) -> None:
-        now = utcnow()
-        last = self._last.get(credential_id)
-        if last is None or now - last >= LAST_USED_RESOLUTION:
-            self._last[credential_id] = now
-            self._pending.add(credential_id)
-            self._wake.set()
-
-    async def flush(self, db: Database) -> None:
-        ids, self._pending = self._pending, set()
-        now = utcnow()
-        self._last = {i: t for i, t in self._last.items() if now - t < LAST_USED_RESOLUTION}
-        if not ids:
-            return
-        # Announced as a change of its own: the gateway's decisions do not depend on it.
-        async with db.transaction() as session:
-            await session.execute(
-                sa.update(Credential)
-                .where(col(Credential.id).in_(ids))
-                .where(
-                    sa.or_(
-                        col(Credential.last_used_at).is_(None),
-                        col(Credential.last_used_at) <= now - LAST_USED_RESOLUTION,
-                    )
-                )
-                .values(last_used_at=now),
-                execution_options={"synchronize_session": False, ANNOUNCE_AS: "credential_use"},
-            )
-        log.debug("recorded the use of %d keys", len(ids))
-
-    async def run(self, db: Database) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                await self.flush(db)
-            except Exception:
-                log.exception("could not record the use of keys; will try with the next use")
-
-
 class Gateway:
     """The check, its cache and its use recorder, for one process."""
 
     def __init__(self, db: Database, *, max_entries: int) -> None:
         self.db = db
         self.cache = GatewayCache(db, max_entries)
+        # Imported here: the token check builds its answers from this module's Decision.
+        from devportal.resolvers.bearer import TokenCheck
+
+        self.strategies = VersionStrategies(db)
+        self.tokens = TokenCheck(db, max_entries)
         self.uses = UseRecorder()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Answer from memory once the keys are read; record uses until the end."""
         self.db.bus.observe(self.cache)
+        self.db.bus.observe(self.strategies)
+        self.tokens.observe(self.db.bus)
         if self.cache.loading is not None:
             await asyncio.shield(self.cache.loading)
         recorder = asyncio.create_task(self.uses.run(self.db), name="devportal-key-use")
@@ -224,7 +186,16 @@ class Gateway:
             except (TimeoutError, *UNREACHABLE_DATABASE) as exc:
                 log.warning("could not record the last uses of keys at shutdown: %r", exc)
 
-    async def verify(self, *, key: str | None, service_slug: str, version_name: str) -> Decision:
+    async def verify(
+        self, *, key: str | None, bearer: str | None, service_slug: str, version_name: str
+    ) -> Decision:
+        """The answer for a call with an API key or a bearer token, as the version asks."""
+        strategy = await self.strategies.of(service_slug, version_name)
+        if strategy is AuthStrategy.OPENID_CONNECT:
+            return await self.tokens.verify(bearer, service_slug, version_name)
+        return await self._verify_key(key, service_slug, version_name)
+
+    async def _verify_key(self, key: str | None, service_slug: str, version_name: str) -> Decision:
         if not key:
             return NO_KEY
         if not (is_slug(service_slug) and is_version_name(version_name)):
