@@ -187,7 +187,8 @@ async def _deliver(
     ]
     start = time.perf_counter()
     await target.fire()
-    received = await asyncio.wait_for(asyncio.gather(*waiting), TIMEOUT)
+    async with asyncio.timeout(TIMEOUT):
+        received = await asyncio.gather(*waiting)
     latencies = sorted(t - start for batch in received for t in batch)
     return Delivery(sum(sizes), len(connections), latencies)
 

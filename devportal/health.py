@@ -50,7 +50,8 @@ class Draining:
 def health_routes(db: Database, draining: Draining) -> list[Route]:
     async def healthz(request: Request) -> JSONResponse:
         try:
-            await asyncio.wait_for(_ping(db), CHECK_SECONDS)
+            async with asyncio.timeout(CHECK_SECONDS):
+                await _ping(db)
         except (TimeoutError, *UNREACHABLE) as exc:
             log.warning("health check: database unreachable: %s", exc)
             return JSONResponse({"status": "database unreachable"}, 503, NO_STORE)
@@ -82,7 +83,8 @@ async def _schema_version(db: Database) -> str | None:
 async def _readiness(db: Database, draining: Draining) -> dict[str, str]:
     checks = {"database": "ok", "migrations": "ok", "eventBus": "ok", "shutdown": "ok"}
     try:
-        version = await asyncio.wait_for(_schema_version(db), CHECK_SECONDS)
+        async with asyncio.timeout(CHECK_SECONDS):
+            version = await _schema_version(db)
     except (TimeoutError, *UNREACHABLE) as exc:
         log.debug("readiness: database unreachable: %s", exc)
         checks["database"] = checks["migrations"] = "unreachable"

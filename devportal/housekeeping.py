@@ -44,7 +44,8 @@ class Housekeeper:
             except Exception:
                 log.exception("housekeeping failed; trying again at the next interval")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._stop.wait()
 
     async def once(self) -> None:
         try:

@@ -174,15 +174,15 @@ class PostgresBus(InProcessBus):
         """Start listening; wait (a little) for it, so a fresh server misses no event."""
         self._task = asyncio.create_task(self._listen_forever(), name="devportal-event-listener")
         try:
-            await asyncio.wait_for(self.listening.wait(), timeout=self.START_WAIT_SECONDS)
+            async with asyncio.timeout(self.START_WAIT_SECONDS):
+                await self.listening.wait()
         except TimeoutError:
             log.warning("event listener: not connected yet; live updates wait for PostgreSQL")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task})  # unlike awaiting it, lets our caller's cancel through
 
     async def _listen_forever(self) -> None:
         """Hold a LISTEN connection; when it drops, log it and connect again with back-off."""
@@ -227,7 +227,8 @@ class PostgresBus(InProcessBus):
         waiting = self._cursor.awaiting
         timeout = self.AWAITED_POLL_SECONDS if waiting else self.HEALTH_CHECK_SECONDS
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
             woken = True
         except TimeoutError:
             woken = False

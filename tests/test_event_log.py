@@ -20,13 +20,13 @@ from devportal.db import Database, queue_event
 from devportal.events import DeveloperStatusChanged, Event, encode_all
 from devportal.models import EventLogEntry
 from devportal.models.base import utcnow
-from devportal.pgbus import LogCursor
+from devportal.pgbus import CHANNEL, LogCursor, PostgresBus
 from devportal.resolvers.housekeeping import prune
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL, make_settings
 from tests.flows import CREATE_APP
 from tests.servers import GraphQLWebSocket
-from tests.support import LogCounter, SmtpServer, attached
+from tests.support import WAIT, LogCounter, SmtpServer, attached
 from tests.test_subscriptions import DEVELOPERS, Live, serve
 
 T = TypeVar("T")
@@ -326,6 +326,33 @@ def test_each_event_is_read_once_per_process_however_many_subscribe(
     log_reads = len([query for query in reads if "event_log" in query])
     logged = other.newest_id() - before  # this transaction's, and any mail marked sent
     assert 1 <= log_reads <= logged < 5, (log_reads, logged)
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_a_notification_as_the_server_stops_does_not_keep_it_listening(
+    settings: Settings,
+) -> None:
+    """The listener is cancelled in the same instant a notification wakes it. On Python
+    3.11 ``asyncio.wait_for`` then swallowed the cancellation, the listener ran on and the
+    server's shutdown waited for it forever."""
+
+    async def scenario() -> None:
+        db = Database(settings.database_url)
+        bus = db.bus
+        assert isinstance(bus, PostgresBus)
+        await bus.start()
+        assert bus.hearing
+        bus._on_notification(None, 0, CHANNEL, "0")  # as asyncpg calls it
+        stopping = asyncio.create_task(bus.stop())
+        stopped, _ = await asyncio.wait({stopping}, timeout=WAIT)
+        if not stopped:
+            bus._task.cancel()  # type: ignore[union-attr]  # end the test, then fail it
+        await stopping
+        await db.dispose()
+        assert stopped, "the listener ran on after it was cancelled"
+
+    asyncio.run(scenario())
 
 
 def test_a_gap_is_awaited_for_a_while_then_given_up() -> None:

@@ -149,7 +149,8 @@ class MailWorker:
                 log.exception("mail worker: unexpected error; trying again shortly")
                 delay = self._settings.mail_poll_seconds
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await wakeup.wait()
 
     async def deliver_due(self) -> float:
         """Send what is due; return how long to wait before looking again."""

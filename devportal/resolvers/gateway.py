@@ -182,7 +182,8 @@ class Gateway:
             recorder.cancel()
             await asyncio.wait({recorder}, timeout=SHUTDOWN_SECONDS)
             try:
-                await asyncio.wait_for(self.uses.flush(self.db), timeout=SHUTDOWN_SECONDS)
+                async with asyncio.timeout(SHUTDOWN_SECONDS):
+                    await self.uses.flush(self.db)
             except (TimeoutError, *UNREACHABLE_DATABASE) as exc:
                 log.warning("could not record the last uses of keys at shutdown: %r", exc)
 
