@@ -391,3 +391,21 @@ def test_an_event_costs_the_same_reads_for_one_subscriber_as_for_many(live: Live
     live.joined.wait_for(1 + 2 * per_feed)
     crowd = reads_for([(one, 1)] + [(feed, per_feed) for feed in many], second)
     assert crowd == alone
+
+
+def test_a_subscription_over_plain_http_is_bad_input_not_a_bug(portal: Portal) -> None:
+    """It needs a WebSocket; Strawberry ran it as a query, which failed inside."""
+    developer = portal.developer("ada@example.com")
+    query = "subscription { registrationEvents { kind } }"
+    client, headers = portal.api.client, {"Authorization": f"Bearer {developer.token}"}
+    with watching("devportal.graphql", "unexpected") as logged:
+        answers = {
+            "POST": client.post("/graphql", json={"query": query}, headers=headers),
+            "GET": client.get("/graphql", params={"query": query}, headers=headers),
+        }
+    for method, answer in answers.items():
+        assert answer.status_code == 400
+        error = answer.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["message"] == f"subscriptions are not allowed when using {method}"
+    assert logged.records == []

@@ -1,6 +1,8 @@
 """Strawberry types and the root Query/Mutation/Subscription: thin, no business rules."""
 
+from collections.abc import Iterable
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -10,7 +12,8 @@ from strawberry.extensions import (
     ParserCache,
     SchemaExtension,
 )
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from devportal.schema.context import OperationScopes
 from devportal.schema.errors import ContractErrors, log_errors
@@ -30,6 +33,34 @@ from devportal.settings import Settings
 
 class DevportalSchema(strawberry.Schema):
     validation: Validation
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """One answer for one operation (HTTP): never a subscription, which needs a stream.
+
+        Strawberry allows subscriptions in a plain POST or GET and runs them as a
+        query, which failed inside the resolver as an internal error. Refused
+        instead as any operation of the wrong kind for the request: ``400``.
+        """
+        if allowed_operation_types is not None:
+            allowed_operation_types = set(allowed_operation_types) - {OperationType.SUBSCRIPTION}
+        return await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
