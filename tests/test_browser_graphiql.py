@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from devportal.app import create_app
-from devportal.settings import Settings
 from tests.browser import Offline, chromium
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
 from tests.flows import Catalog, Portal
 from tests.servers import threaded_server
 from tests.support import Api, LogCounter, SmtpServer, attached
@@ -21,7 +20,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live(settings: Settings, smtp: SmtpServer) -> Iterator[tuple[str, Portal]]:
+def live(
+    request: pytest.FixtureRequest, database_url: str, smtp: SmtpServer
+) -> Iterator[tuple[str, Portal]]:
+    """Introspection for everyone, unless the test is marked ``admins_only``."""
+    admins_only = request.node.get_closest_marker("admins_only") is not None
+    settings = make_settings(database_url, smtp.port, introspection_admins_only=admins_only)
     with (
         threaded_server(create_app(settings)) as url,
         httpx2.Client(base_url=url, timeout=30) as client,
@@ -88,3 +92,17 @@ def test_graphiql_works_offline_logs_in_queries_and_subscribes(
 
     assert offline.outside == []
     assert offline.errors == []
+
+
+@pytest.mark.admins_only
+def test_with_introspection_for_admins_the_schema_comes_with_the_log_in(
+    live: tuple[str, Portal], browser: Browser
+) -> None:
+    url, _ = live
+    page = Offline(browser).page()
+    page.goto(f"{url}/graphql")
+    expect(page.locator(".graphiql-response")).to_contain_text("Introspection is for admins only")
+    _log_in(page)
+    page.get_by_role("button", name="Show Documentation Explorer").click()
+    docs = page.locator(".graphiql-doc-explorer")
+    expect(docs.get_by_role("link", name="Query", exact=True)).to_be_visible()

@@ -15,7 +15,18 @@
   const subscriptionUrl = url.replace(/^http/, "ws");
   // The Headers tab's JSON goes with every request, and as the connection_init payload
   // of subscriptions (where devportal reads the token).
-  const fetcher = GraphiQL.createFetcher({ url, subscriptionUrl });
+  const baseFetcher = GraphiQL.createFetcher({ url, subscriptionUrl });
+  // The logged-in admin's token, for the schema's introspection: GraphiQL reads the
+  // Headers tab for it a render late, so the fetch just after log-in would go without.
+  let adminToken = null;
+  function fetcher(params, options) {
+    const headers = options?.headers || {};
+    const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+    if (params.operationName === "IntrospectionQuery" && adminToken && !hasAuthorization) {
+      options = { ...options, headers: { ...headers, Authorization: `Bearer ${adminToken}` } };
+    }
+    return baseFetcher(params, options);
+  }
 
   const ADMIN_LOG_IN = `mutation DevportalAdminLogIn($email: String!, $password: String!) {
   adminLogIn(email: $email, password: $password) { token expiresAt }
@@ -69,6 +80,7 @@
     const [message, setMessage] = React.useState("");
 
     function applyToken(token) {
+      adminToken = token;
       const headers = token ? { Authorization: `Bearer ${token}` } : {};
       editors.headerEditor?.setValue(JSON.stringify(headers, null, 2));
       schema.introspect(); // with DEVPORTAL_INTROSPECTION=admins, only an admin sees the schema
