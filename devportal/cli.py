@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 from uvicorn.config import LOGGING_CONFIG
 
 from devportal import migrate
@@ -225,8 +226,23 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     args = parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except ValidationError as error:
+        if error.title != Settings.__name__:
+            raise
+        print(f"devportal {args.command}: {settings_problem(error)}", file=sys.stderr)
+        return 2
     return result
+
+
+def settings_problem(error: ValidationError) -> str:
+    """A setting refused, in one line per setting, named as the environment spells it."""
+    return "; ".join(
+        f"DEVPORTAL_{'_'.join(map(str, problem['loc'])).upper()}: "
+        + problem["msg"].removeprefix("Value error, ")
+        for problem in error.errors()
+    )
 
 
 if __name__ == "__main__":

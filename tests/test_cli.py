@@ -193,6 +193,16 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
     assert not (tmp_path / "devportal.db").exists()  # refused before touching anything
 
 
+def test_serve_names_a_setting_it_refuses_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
+    refused = devportal("serve", DEVPORTAL_DATABASE_URL=url, DEVPORTAL_CORS_ORIGINS="*")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "devportal serve: DEVPORTAL_CORS_ORIGINS: '*' is not an origin: "
+        "list the exact origins of your frontends"
+    )
+
+
 def test_serve_refuses_an_spa_directory_without_an_index(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'devportal.db'}"
     refused = devportal("serve", "--spa", str(tmp_path), DEVPORTAL_DATABASE_URL=url)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import time
+import tomllib
 from pathlib import Path
 
 import httpx2
@@ -171,3 +172,15 @@ def test_the_spa_is_served_with_the_headers_of_every_page(
         # devportal's own routes come first.
         assert client.get("/graphql", headers={"Accept": "text/html"}).text != index
         assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_wheel_carries_every_file_graphiql_needs() -> None:
+    """GraphiQL works from a wheel only if its files are package data: each is listed."""
+    root = Path(__file__).parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["devportal"]
+    package = root / "devportal"
+    shipped = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}
+    needed = {path for path in (package / "static").rglob("*") if path.is_file()}
+    assert needed - shipped == set()
+    assert len(needed) > 10
