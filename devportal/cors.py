@@ -39,7 +39,7 @@ class GraphQLCORS:
             allow_methods=("GET", "POST"),
             allow_headers=CLIENT_HEADERS,
             allow_credentials=False,
-            expose_headers=("Retry-After",),
+            expose_headers=("Retry-After", "X-Request-Id"),
             max_age=PREFLIGHT_MAX_AGE,
         )
 

@@ -26,7 +26,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from devportal.pages import GRAPHIQL_POLICY, html_headers
+from devportal.pages import APP_POLICY, html_headers
 
 ASSETS_PATH = "/graphiql-assets"
 _SCRIPTS = ("react.production.min.js", "react-dom.production.min.js", "graphiql.min.js")
@@ -81,7 +81,7 @@ def page_html() -> str:
 
 
 def graphiql_page() -> HTMLResponse:
-    return HTMLResponse(page_html(), headers=html_headers(GRAPHIQL_POLICY))
+    return HTMLResponse(page_html(), headers=html_headers(APP_POLICY))
 
 
 class _Assets(StaticFiles):

@@ -58,7 +58,6 @@ APP_POLICY = (
 )
 """GraphiQL and the reference SPA: scripts, styles and connections to devportal only
 ('self' covers its WebSocket too); fonts and icons inlined as data: URLs."""
-GRAPHIQL_POLICY = APP_POLICY
 
 
 def html_headers(policy: str = PAGE_POLICY) -> dict[str, str]:
