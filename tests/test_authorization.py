@@ -271,6 +271,7 @@ CASES = [
     ),
     Case("{ pendingRegistrations { totalCount } }", ADMINS),
     Case("{ registrations { totalCount } }", ADMINS),
+    Case("{ auditLog { totalCount } }", ADMINS),
     Case(NODE_QUERY, NODE, _id("app"), "Application"),
     Case(NODE_QUERY, NODE, _id("registration"), "Registration"),
     Case(NODE_QUERY, NODE, _id("key"), "Credential"),

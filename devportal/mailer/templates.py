@@ -91,7 +91,13 @@ def account_exists(*, reset_link: str) -> Mail:
     )
 
 
-def developer_decision(*, full_name: str, decision: str, login_link: str) -> Mail:
+def _reason(reason: str | None) -> str:
+    return f"\n\nThe reason given:\n\n{reason}" if reason else ""
+
+
+def developer_decision(
+    *, full_name: str, decision: str, login_link: str, reason: str | None = None
+) -> Mail:
     lines = {
         "APPROVED": f"Your developer account is approved. You can log in now:\n\n{login_link}",
         "REJECTED": "Your request for a developer account has been declined.",
@@ -99,7 +105,7 @@ def developer_decision(*, full_name: str, decision: str, login_link: str) -> Mai
     }
     return Mail(
         _subject("Your developer account: {decision}", decision=decision.lower()),
-        _visible(f"Hello {full_name},\n\n{lines[decision]}\n"),
+        _visible(f"Hello {full_name},\n\n{lines[decision]}{_reason(reason)}\n"),
     )
 
 
@@ -121,8 +127,15 @@ def password_reset(*, full_name: str, link: str) -> Mail:
 
 
 def registration_requested(
-    *, application: str, reference_id: str, service: str, version: str, link: str
+    *,
+    application: str,
+    reference_id: str,
+    service: str,
+    version: str,
+    link: str,
+    message: str | None = None,
 ) -> Mail:
+    note = f"\n\nThe developer wrote:\n\n{message}" if message else ""
     return Mail(
         _subject(
             "Access request: {application} for {service} {version}",
@@ -137,12 +150,21 @@ def registration_requested(
             {service} {version}. Approve or reject it here:
 
             {link}
-            """),
+            """).rstrip("\n")
+        + _visible(note)
+        + "\n",
     )
 
 
 def registration_decision(
-    *, full_name: str, application: str, service: str, version: str, decision: str, link: str
+    *,
+    full_name: str,
+    application: str,
+    service: str,
+    version: str,
+    decision: str,
+    link: str,
+    reason: str | None = None,
 ) -> Mail:
     verdict = {
         "APPROVED": "has been approved: you can call it with your application's API keys",
@@ -163,7 +185,9 @@ def registration_decision(
             {verdict}.
 
             {link}
-            """),
+            """).rstrip("\n")
+        + _visible(_reason(reason))
+        + "\n",
     )
 
 

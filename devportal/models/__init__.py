@@ -14,6 +14,7 @@ from devportal.models.application import (
     Registration,
     RegistrationStatus,
 )
+from devportal.models.audit import AuditAction, AuditEntry
 from devportal.models.catalog import AuthStrategy, Service, ServiceVersion
 from devportal.models.event_log import EventLogEntry
 from devportal.models.mail import MailStatus, OutboxMessage
@@ -24,6 +25,8 @@ __all__ = [
     "PORTAL_SETTINGS_ID",
     "Admin",
     "Application",
+    "AuditAction",
+    "AuditEntry",
     "AuthSession",
     "AuthStrategy",
     "Credential",

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from devportal.models.base import IDS_NEVER_REUSED, UTCDateTime, enum_column, utcnow
@@ -45,6 +46,12 @@ class Developer(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The last decision on the account: the reason goes with the status it came with.
+    status_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # No foreign key (SQLite cannot add one to a table without rebuilding it):
+    # removing an admin empties it (resolvers/accounts/admins.py).
+    decided_by_id: int | None = Field(default=None, index=True)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AuthSession(SQLModel, table=True):

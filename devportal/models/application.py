@@ -48,6 +48,12 @@ class Registration(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    message: str | None = Field(default=None, sa_type=sa.Text)  # the developer's, for admins
+    reason: str | None = Field(default=None, sa_type=sa.Text)  # an admin's, with a rejection
+    # No foreign key (SQLite cannot add one to a table without rebuilding it):
+    # removing an admin empties it (resolvers/accounts/admins.py).
+    decided_by_id: int | None = Field(default=None, index=True)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Credential(SQLModel, table=True):

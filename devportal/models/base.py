@@ -54,12 +54,12 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_column(enum: type[StrEnum]) -> Any:
+def enum_column(enum: type[StrEnum], length: int = 20) -> Any:
     """A VARCHAR column holding the enum's values: no database enum types to migrate."""
     return sa.Enum(
         enum,
         native_enum=False,
-        length=20,
+        length=length,
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from devportal.db import execute_update
 from devportal.errors import NotFound
-from devportal.models import Admin, AuthStrategy, Service, ServiceVersion
+from devportal.models import Admin, AuditAction, AuthStrategy, Service, ServiceVersion
 from devportal.models.base import utcnow
+from devportal.resolvers import audit
 from devportal.resolvers.checks import optional_text, required_text, slug, version_name
 from devportal.resolvers.common import Account, require_catalog_reader, save_unique
 from devportal.resolvers.pagination import Page, paginate
@@ -44,6 +45,7 @@ async def create_service(*, session: AsyncSession, admin: Admin, data: ServiceDa
     data = _checked(data)
     service = Service(slug=data.slug, name=data.name, description=data.description)
     await save_unique(session, service, f"A service with slug '{data.slug}' exists already.")
+    _audit(session, AuditAction.SERVICE_CREATED, admin, service, f"Service {service.slug} created")
     return service
 
 
@@ -55,6 +57,7 @@ async def update_service(
     service.slug, service.name, service.description = data.slug, data.name, data.description
     service.updated_at = utcnow()
     await save_unique(session, service, f"A service with slug '{data.slug}' exists already.")
+    _audit(session, AuditAction.SERVICE_UPDATED, admin, service, f"Service {service.slug} updated")
     return service
 
 
@@ -64,15 +67,19 @@ async def publish_service(
     service = await _service(session, service_id)
     service.published = published
     service.updated_at = utcnow()
+    action = AuditAction.SERVICE_PUBLISHED if published else AuditAction.SERVICE_UNPUBLISHED
+    _audit(session, action, admin, service, f"Service {service.slug} {action.value.lower()[8:]}")
     return service
 
 
 async def create_service_version(
     *, session: AsyncSession, admin: Admin, service_id: int, name: str
 ) -> ServiceVersion:
-    await _service(session, service_id)
+    service = await _service(session, service_id)
     version = ServiceVersion(service_id=service_id, name=version_name(name))
     await save_unique(session, version, f"This service has a version '{version.name}' already.")
+    what = f"Version {version.name} of {service.slug} created"
+    _audit(session, AuditAction.VERSION_CREATED, admin, version, what)
     return version
 
 
@@ -84,16 +91,29 @@ async def enable_app_registration(
     auto_approve: bool,
     auth_strategy: AuthStrategy,
 ) -> ServiceVersion:
-    return await _set_registration(
+    version = await _set_registration(
         session, version_id, enabled=True, auto_approve=auto_approve, auth_strategy=auth_strategy
     )
+    how = "approving every request" if auto_approve else "each request for an admin"
+    what = f"Registration enabled on version {version.name} ({how})"
+    _audit(session, AuditAction.VERSION_REGISTRATION_ENABLED, admin, version, what)
+    return version
 
 
 async def disable_app_registration(
     *, session: AsyncSession, admin: Admin, version_id: int
 ) -> ServiceVersion:
     """Existing registrations stay; the gateway denies the version until it is enabled again."""
-    return await _set_registration(session, version_id, enabled=False)
+    version = await _set_registration(session, version_id, enabled=False)
+    what = f"Registration disabled on version {version.name}"
+    _audit(session, AuditAction.VERSION_REGISTRATION_DISABLED, admin, version, what)
+    return version
+
+
+def _audit(
+    session: AsyncSession, action: AuditAction, admin: Admin, subject: SQLModel, summary: str
+) -> None:
+    audit.record(session, action=action, actor=admin, subject=subject, summary=summary)
 
 
 async def _set_registration(

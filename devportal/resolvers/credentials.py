@@ -15,9 +15,9 @@ from sqlmodel import col
 
 from devportal.db import execute_update
 from devportal.errors import Conflict, NotFound
-from devportal.models import Credential, Developer
+from devportal.models import AuditAction, Credential, Developer
 from devportal.models.base import utcnow
-from devportal.resolvers import lifetimes
+from devportal.resolvers import audit, lifetimes
 from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
@@ -47,7 +47,9 @@ async def generate_credential(
     # Lock the application so two simultaneous requests cannot both pass the cap.
     await application_for(session, developer, application_id, Act.USE, lock=True)
     expiry = await lifetimes.new_expiry(session, expires_at, utcnow())
-    return await _new_key(session, application_id, name, expiry)
+    new = await _new_key(session, application_id, name, expiry)
+    _audit(session, AuditAction.CREDENTIAL_CREATED, developer, new.credential, "created")
+    return new
 
 
 async def rotate_credential(
@@ -69,6 +71,7 @@ async def rotate_credential(
     old.expiry_warned_at = old.expiry_warned_at or now
     session.add(old)
     await session.flush()
+    _audit(session, AuditAction.CREDENTIAL_CREATED, developer, new.credential, "created (rotation)")
     return new
 
 
@@ -117,8 +120,17 @@ async def _credential_for(
 async def revoke_credential(*, session: AsyncSession, viewer: Viewer, credential_id: int) -> None:
     """Delete the key: the gateway refuses it from the next call on. Admins may revoke
     any key (a leaked one), developers the keys of applications they may use."""
-    await _credential_for(session, viewer, credential_id, Act.REVOKE_KEY)
+    credential = await _credential_for(session, viewer, credential_id, Act.REVOKE_KEY)
     await execute_update(session, sa.delete(Credential).where(col(Credential.id) == credential_id))
+    _audit(session, AuditAction.CREDENTIAL_REVOKED, viewer, credential, "revoked")
+
+
+def _audit(
+    session: AsyncSession, action: AuditAction, actor: Viewer, key: Credential, what: str
+) -> None:
+    """An audit entry naming the key by its shown prefix, never by the key itself."""
+    summary = f"Key {key.key_prefix}… of application {key.application_id} {what}"
+    audit.record(session, action=action, actor=actor, subject=key, summary=summary)
 
 
 async def visible_credential(

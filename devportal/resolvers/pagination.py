@@ -74,8 +74,10 @@ async def paginate(
     key: Any,
     first: int | None,
     after: str | None,
+    newest_first: bool = False,
 ) -> Page[Any]:
-    """Page through ``statement`` (which selects one entity) in ascending ``key`` order.
+    """Page through ``statement`` (which selects one entity) in ascending ``key`` order
+    (descending with ``newest_first``).
 
     ``key`` is a unique, never-reused integer column (the primary key), so the
     order is creation order and a cursor stays valid whatever is inserted.
@@ -87,8 +89,10 @@ async def paginate(
     count = sa.select(sa.func.count()).select_from(statement.subquery()).scalar_subquery()
     paged = statement.add_columns(count.label("total"))
     if after is not None:
-        paged = paged.where(key > decode_cursor(after))
-    rows = list(await session.execute(paged.order_by(key).limit(size + 1)))
+        cursor = decode_cursor(after)
+        paged = paged.where(key < cursor if newest_first else key > cursor)
+    order = key.desc() if newest_first else key
+    rows = list(await session.execute(paged.order_by(order).limit(size + 1)))
     items = [item for item, _total in rows[:size]]
     if rows:
         total = rows[0].total

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devportal.errors import BadUserInput
-from devportal.models import PORTAL_SETTINGS_ID, Admin, PortalSettings
+from devportal.models import PORTAL_SETTINGS_ID, Admin, AuditAction, PortalSettings
+from devportal.resolvers import audit
 from devportal.resolvers.checks import required_text
 
 MAX_LIFETIME_DAYS = 36_500  # a hundred years: the lifetime limit's bound
@@ -41,6 +42,18 @@ async def update_portal_settings(
         settings.auto_approve_developers = change.auto_approve_developers
     if change.max_credential_lifetime_days is not None:
         settings.max_credential_lifetime_days = lifetime_days(change.max_credential_lifetime_days)
+    summary = (
+        f"Portal settings: name {settings.name!r}, public {settings.public}, "
+        f"auto-approve developers {settings.auto_approve_developers}, "
+        f"key lifetime limit {settings.max_credential_lifetime_days or 'none'} days"
+    )
+    audit.record(
+        session,
+        action=AuditAction.PORTAL_SETTINGS_CHANGED,
+        actor=admin,
+        subject=None,
+        summary=summary,
+    )
     return settings
 
 

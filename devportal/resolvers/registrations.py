@@ -8,6 +8,7 @@ request at the same moment exactly one wins.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from devportal.mailer.outbox import enqueue
 from devportal.models import (
     Admin,
     Application,
+    AuditAction,
     Developer,
     Registration,
     RegistrationStatus,
@@ -27,14 +29,30 @@ from devportal.models import (
     ServiceVersion,
 )
 from devportal.models.base import utcnow
-from devportal.resolvers import throttle
+from devportal.resolvers import audit, throttle
 from devportal.resolvers.access import Act, application_for, readable_application
+from devportal.resolvers.accounts.decisions import checked_reason
 from devportal.resolvers.applications import registration_event
+from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.registrations")
+
+MAX_MESSAGE = 2_000
+REQUESTED = AuditAction.REGISTRATION_REQUESTED
+APPROVED = AuditAction.REGISTRATION_APPROVED
+REJECTED = AuditAction.REGISTRATION_REJECTED
+UNREGISTERED = AuditAction.REGISTRATION_UNREGISTERED
+DELETED = AuditAction.REGISTRATION_DELETED
+
+
+@dataclass(frozen=True)
+class Decision:
+    target: RegistrationStatus
+    admin: Admin
+    reason: str | None = None
 
 
 async def register_application(
@@ -44,7 +62,9 @@ async def register_application(
     developer: Developer,
     application_id: int,
     version_id: int,
+    message: str | None = None,
 ) -> Registration:
+    message = optional_text(message, "The message", MAX_MESSAGE, lines=True)
     application = await application_for(session, developer, application_id, Act.USE)
     version, service = await _published_version(session, version_id)
     if not version.app_registration_enabled:
@@ -52,7 +72,11 @@ async def register_application(
     status = RegistrationStatus.APPROVED if version.auto_approve else RegistrationStatus.PENDING
     assert application.id is not None
     registration = Registration(
-        application_id=application.id, service_version_id=version_id, status=status
+        application_id=application.id,
+        service_version_id=version_id,
+        status=status,
+        message=message,
+        decided_at=utcnow() if version.auto_approve else None,
     )
     try:
         async with session.begin_nested():
@@ -63,10 +87,13 @@ async def register_application(
             "registration must be unregistered before asking again."
         ) from None
     queue_event(session, registration_event("CREATED", registration, application))
-    if status == RegistrationStatus.PENDING and await _may_mail_admins(
-        session, settings, developer
-    ):
-        await _mail_admins(session, settings, application, service, version)
+    what = f'"{application.name}" asks for {service.name} {version.name}'
+    audit.record(session, action=REQUESTED, actor=developer, subject=registration, summary=what)
+    if status == RegistrationStatus.APPROVED:
+        summary = "Approved by the version itself: it approves every request."
+        audit.record(session, action=APPROVED, actor=None, subject=registration, summary=summary)
+    elif await _may_mail_admins(session, settings, developer):
+        await _mail_admins(session, settings, application, service, version, message)
     return registration
 
 
@@ -95,6 +122,10 @@ async def unregister_application(
     except NotFound:
         raise NotFound("No such registration.") from None
     await _delete(session, registration, "UNREGISTERED", application)
+    summary = f'"{application.name}" withdrew its request {registration.id}'
+    audit.record(
+        session, action=UNREGISTERED, actor=developer, subject=registration, summary=summary
+    )
 
 
 async def approve_registration(
@@ -105,12 +136,17 @@ async def approve_registration(
         settings,
         registration_id,
         {RegistrationStatus.PENDING},
-        RegistrationStatus.APPROVED,
+        Decision(RegistrationStatus.APPROVED, admin),
     )
 
 
 async def reject_registration(
-    *, session: AsyncSession, settings: Settings, admin: Admin, registration_id: int
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    admin: Admin,
+    registration_id: int,
+    reason: str | None = None,
 ) -> Registration:
     """PENDING -> REJECTED, or APPROVED -> REJECTED (an admin withdrawing access)."""
     return await _decide(
@@ -118,7 +154,7 @@ async def reject_registration(
         settings,
         registration_id,
         {RegistrationStatus.PENDING, RegistrationStatus.APPROVED},
-        RegistrationStatus.REJECTED,
+        Decision(RegistrationStatus.REJECTED, admin, checked_reason(reason)),
     )
 
 
@@ -130,6 +166,8 @@ async def delete_registration(*, session: AsyncSession, admin: Admin, registrati
     application = await session.get(Application, registration.application_id)
     assert application is not None
     await _delete(session, registration, "DELETED", application)
+    summary = f'Request {registration.id} of "{application.name}" deleted by {admin.email}'
+    audit.record(session, action=DELETED, actor=admin, subject=registration, summary=summary)
 
 
 async def list_registrations(
@@ -162,14 +200,22 @@ async def _decide(
     settings: Settings,
     registration_id: int,
     allowed_from: set[RegistrationStatus],
-    target: RegistrationStatus,
+    decision: Decision,
 ) -> Registration:
+    """A conditional update: of two admins deciding at once, exactly one wins."""
+    target, now = decision.target, utcnow()
     changed = await execute_update(
         session,
         sa.update(Registration)
         .where(col(Registration.id) == registration_id)
         .where(col(Registration.status).in_(allowed_from))
-        .values(status=target, updated_at=utcnow()),
+        .values(
+            status=target,
+            updated_at=now,
+            reason=decision.reason,
+            decided_by_id=decision.admin.id,
+            decided_at=now,
+        ),
     )
     registration = await session.get(Registration, registration_id, populate_existing=True)
     if registration is None:
@@ -192,9 +238,25 @@ async def _decide(
         version=version.name,
         decision=target.value,
         link=settings.link("/applications"),
+        reason=decision.reason,
     )
     enqueue(session, to=developer.email, mail=mail)
+    _audit_decision(
+        session, decision, registration, f'"{application.name}" for {service.name} {version.name}'
+    )
     return registration
+
+
+def _audit_decision(
+    session: AsyncSession, decision: Decision, registration: Registration, what: str
+) -> None:
+    verb = decision.target.value.lower()
+    reason = f": {decision.reason}" if decision.reason else ""
+    summary = f"Request {registration.id} ({what}) {verb} by {decision.admin.email}{reason}"
+    action = APPROVED if decision.target == RegistrationStatus.APPROVED else REJECTED
+    audit.record(
+        session, action=action, actor=decision.admin, subject=registration, summary=summary
+    )
 
 
 async def _delete(
@@ -224,8 +286,10 @@ async def _mail_admins(
     application: Application,
     service: Service,
     version: ServiceVersion,
+    message: str | None,
 ) -> None:
     mail = templates.registration_requested(
+        message=message,
         application=application.name,
         reference_id=application.reference_id,
         service=service.name,

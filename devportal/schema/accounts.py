@@ -5,25 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from devportal import models
 from devportal.resolvers import accounts, applications
-from devportal.resolvers.clients import client_address
 from devportal.resolvers.portal import (
-    PortalSettingsChange,
     get_portal_settings,
-    update_portal_settings,
 )
-from devportal.schema.arguments import After, First, Id
+from devportal.schema.arguments import After, First
 from devportal.schema.context import Info
-from devportal.schema.permissions import IsAdmin, IsAuthenticated
-from devportal.schema.relay import Connection, node_pk, visible_nodes
-from devportal.settings import Settings
+from devportal.schema.permissions import IsAdmin
+from devportal.schema.relay import Connection, visible_nodes
 
 if TYPE_CHECKING:
     from devportal.schema.applications import Application
@@ -48,6 +43,22 @@ class Developer(relay.Node):
     organization: str | None = strawberry.field(description="Company or team, if given.")
     status: DeveloperStatus = strawberry.field(description="Where the account stands.")
     created_at: datetime = strawberry.field(description="When the developer signed up.")
+    status_reason: str | None = strawberry.field(
+        default=None,
+        description="The reason an admin gave with the last rejection or revocation; "
+        "null otherwise.",
+    )
+    decided_at: datetime | None = strawberry.field(
+        default=None, description="When the last decision on this account was made."
+    )
+    decided_by_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The admin who made the last decision on this account; null when none "
+        "was made or it was automatic."
+    )
+    async def decided_by(self, info: Info) -> Admin | None:
+        return await decided_by(info, self.decided_by_id)
 
     @strawberry.field(description="Their applications, oldest first.")
     async def applications(
@@ -71,6 +82,9 @@ class Developer(relay.Node):
             organization=row.organization,
             status=DeveloperStatus(row.status.value),
             created_at=row.created_at,
+            status_reason=row.status_reason,
+            decided_at=row.decided_at,
+            decided_by_id=row.decided_by_id,
         )
 
     @classmethod
@@ -90,11 +104,12 @@ class Developer(relay.Node):
 class Admin(relay.Node):
     id: relay.NodeID[int]
     email: str = strawberry.field(description="The admin's login address.")
+    created_at: datetime = strawberry.field(description="When the admin account was made.")
 
     @classmethod
     def from_row(cls, row: models.Admin) -> Admin:
         assert row.id is not None
-        return cls(id=row.id, email=row.email)
+        return cls(id=row.id, email=row.email, created_at=row.created_at)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -102,9 +117,19 @@ class Admin(relay.Node):
     ) -> list[Admin | None]:
         return await visible_nodes(
             node_ids,
-            lambda pk: accounts.get_admin(viewer=info.context.account, admin_id=pk),
+            lambda pk: accounts.get_admin(
+                session=info.context.session, viewer=info.context.account, admin_id=pk
+            ),
             cls.from_row,
         )
+
+
+async def decided_by(info: Info, admin_id: int | None) -> Admin | None:
+    """The admin behind a decision, shown to the developer it concerns as well."""
+    if admin_id is None:
+        return None
+    row = await info.context.session.get(models.Admin, admin_id)
+    return Admin.from_row(row) if row is not None else None
 
 
 Account = Annotated[
@@ -223,175 +248,3 @@ class AccountQuery:
             after=after,
         )
         return Connection.of(page, Developer.from_row)
-
-
-Email = Annotated[str, strawberry.argument(description="The account's email address.")]
-Password = Annotated[str, strawberry.argument(description="The password.")]
-EmailToken = Annotated[str, strawberry.argument(description="The token from the emailed link.")]
-
-
-def _auth_payload(issued: accounts.IssuedSession) -> AuthPayload:
-    return AuthPayload(
-        token=issued.token, expires_at=issued.expires_at, account=account_of(issued.account)
-    )
-
-
-def _client(info: Info) -> str:
-    """The address a log-in comes from, for limits per client (DEVPORTAL_TRUSTED_PROXIES)."""
-    request = info.context.request
-    return client_address(
-        request.client.host if request.client else None,
-        request.headers.getlist("x-forwarded-for"),
-        info.context.settings.trusted_proxies,
-    )
-
-
-class _Decision(Protocol):
-    async def __call__(
-        self,
-        *,
-        session: AsyncSession,
-        settings: Settings,
-        admin: models.Admin,
-        developer_id: int,
-    ) -> models.Developer: ...
-
-
-async def _decide(info: Info, id: relay.GlobalID, decision: _Decision) -> Developer:
-    """An admin's decision on a developer, in one transaction."""
-    async with info.context.transaction() as session:
-        developer = await decision(
-            session=session,
-            settings=info.context.settings,
-            admin=info.context.admin,
-            developer_id=node_pk(id, "Developer"),
-        )
-    return Developer.from_row(developer)
-
-
-@strawberry.type
-class AccountMutation:
-    # --- accounts ---------------------------------------------------------------------------
-
-    @strawberry.mutation(
-        description="Sign up as a developer. Answers true whether or not the email is taken; "
-        "a confirmation link (or a note that the account exists) is mailed."
-    )
-    async def sign_up(
-        self, info: Info, input: Annotated[SignUpInput, strawberry.argument(description="Who.")]
-    ) -> bool:
-        data = accounts.SignUpData(
-            email=input.email,
-            full_name=input.full_name,
-            password=input.password,
-            organization=input.organization,
-        )
-        async with info.context.transaction() as session:
-            await accounts.sign_up(session=session, settings=info.context.settings, data=data)
-        return True
-
-    @strawberry.mutation(description="Confirm an email address with the token from the link.")
-    async def confirm_email(self, info: Info, token: EmailToken) -> Developer:
-        async with info.context.transaction() as session:
-            developer = await accounts.confirm_email(session=session, token=token)
-        return Developer.from_row(developer)
-
-    @strawberry.mutation(description="Log in as a developer; only approved developers can.")
-    async def log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        # Its own short transactions: none is open while the password is checked.
-        issued = await accounts.log_in(
-            db=info.context.db,
-            settings=info.context.settings,
-            email=email,
-            password=password,
-            client=_client(info),
-        )
-        return _auth_payload(issued)
-
-    @strawberry.mutation(description="Log in as an admin.")
-    async def admin_log_in(self, info: Info, email: Email, password: Password) -> AuthPayload:
-        # Its own short transactions: none is open while the password is checked.
-        issued = await accounts.admin_log_in(
-            db=info.context.db,
-            settings=info.context.settings,
-            email=email,
-            password=password,
-            client=_client(info),
-        )
-        return _auth_payload(issued)
-
-    @strawberry.mutation(
-        description="End the session of the token this request carries.",
-        permission_classes=[IsAuthenticated],
-    )
-    async def log_out(self, info: Info) -> bool:
-        assert info.context.token is not None
-        async with info.context.transaction() as session:
-            await accounts.log_out(session=session, token=info.context.token)
-        return True
-
-    @strawberry.mutation(
-        description="Mail a password-reset link. Answers true whether or not the account exists."
-    )
-    async def request_password_reset(self, info: Info, email: Email) -> bool:
-        async with info.context.transaction() as session:
-            await accounts.request_password_reset(
-                session=session, settings=info.context.settings, email=email
-            )
-        return True
-
-    @strawberry.mutation(
-        description="Choose a new password with the token from the link; ends every session."
-    )
-    async def reset_password(
-        self,
-        info: Info,
-        token: EmailToken,
-        password: Annotated[str, strawberry.argument(description="At least 12 characters.")],
-    ) -> bool:
-        async with info.context.transaction() as session:
-            await accounts.reset_password(session=session, token=token, password=password)
-        return True
-
-    # --- admins: developers and the portal ------------------------------------------------------
-
-    @strawberry.mutation(
-        description="Approve a pending, rejected or revoked developer. Admins only.",
-        permission_classes=[IsAdmin],
-    )
-    async def approve_developer(self, info: Info, id: Id) -> Developer:
-        return await _decide(info, id, accounts.approve_developer)
-
-    @strawberry.mutation(
-        description="Decline a pending developer. Admins only.", permission_classes=[IsAdmin]
-    )
-    async def reject_developer(self, info: Info, id: Id) -> Developer:
-        return await _decide(info, id, accounts.reject_developer)
-
-    @strawberry.mutation(
-        description="Withdraw an approved developer: their sessions and keys stop at once; "
-        "their data is kept. Admins only.",
-        permission_classes=[IsAdmin],
-    )
-    async def revoke_developer(self, info: Info, id: Id) -> Developer:
-        return await _decide(info, id, accounts.revoke_developer)
-
-    @strawberry.mutation(
-        description="Change the portal's settings. Admins only.", permission_classes=[IsAdmin]
-    )
-    async def update_portal_settings(
-        self,
-        info: Info,
-        input: Annotated[PortalSettingsInput, strawberry.argument(description="What to change.")],
-    ) -> PortalSettings:
-        change = PortalSettingsChange(
-            name=input.name,
-            public=input.public,
-            auto_approve_developers=input.auto_approve_developers,
-            max_credential_lifetime_days=input.max_credential_lifetime_days,
-        )
-        async with info.context.transaction() as session:
-            row = await update_portal_settings(
-                session=session, admin=info.context.admin, change=change
-            )
-        return PortalSettings.from_row(row)

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from devportal.schema.accounts import AccountMutation
+from devportal.schema.account_mutations import AccountMutation
 from devportal.schema.applications import ApplicationMutation
 from devportal.schema.catalog import CatalogMutation
 from devportal.schema.registrations import RegistrationMutation

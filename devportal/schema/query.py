@@ -6,6 +6,7 @@ from strawberry import relay
 from devportal.schema.accounts import AccountQuery
 from devportal.schema.applications import ApplicationQuery
 from devportal.schema.arguments import Id
+from devportal.schema.audit import AuditQuery
 from devportal.schema.catalog import CatalogQuery
 from devportal.schema.context import Info
 from devportal.schema.registrations import RegistrationQuery
@@ -13,7 +14,7 @@ from devportal.schema.relay import find_node
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery):
+class Query(AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery, AuditQuery):
     @strawberry.field(
         description="Any object by its global ID, or null if it does not exist or is not yours."
     )

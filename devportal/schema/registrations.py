@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Protocol
+from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from devportal import models
 from devportal.resolvers import registrations
+from devportal.schema.accounts import Admin, decided_by
 from devportal.schema.applications import Application, ApplicationId
 from devportal.schema.arguments import After, First
 from devportal.schema.catalog import ServiceVersion, VersionId
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsDeveloper
 from devportal.schema.relay import Connection, node_pk, visible_nodes
-from devportal.settings import Settings
 
 
 @strawberry.enum(description="Where a registration stands.")
@@ -35,9 +34,27 @@ class Registration(relay.Node):
     status: RegistrationStatus = strawberry.field(description="Where it stands.")
     created_at: datetime = strawberry.field(description="When the application asked.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
+    message: str | None = strawberry.field(
+        default=None, description="What the developer wrote when asking for access."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="The reason an admin gave with a rejection; null otherwise."
+    )
+    decided_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the last decision was made (by an admin or the version itself).",
+    )
+    decided_by_id: strawberry.Private[int | None] = None
     application_id: strawberry.Private[int]
     service_version_id: strawberry.Private[int]
     application_as_it_was: strawberry.Private[models.Application | None] = None
+
+    @strawberry.field(
+        description="The admin who made the last decision; null while pending and when the "
+        "version approved it by itself."
+    )
+    async def decided_by(self, info: Info) -> Admin | None:
+        return await decided_by(info, self.decided_by_id)
 
     @strawberry.field(description="The application asking for access.")
     async def application(self, info: Info) -> Application:
@@ -63,6 +80,10 @@ class Registration(relay.Node):
             status=RegistrationStatus[row.status.name],
             created_at=row.created_at,
             updated_at=row.updated_at,
+            message=row.message,
+            reason=row.reason,
+            decided_at=row.decided_at,
+            decided_by_id=row.decided_by_id,
             application_id=row.application_id,
             service_version_id=row.service_version_id,
         )
@@ -126,27 +147,16 @@ class RegistrationQuery:
         return Connection.of(page, Registration.from_row)
 
 
-class _Decision(Protocol):
-    async def __call__(
-        self,
-        *,
-        session: AsyncSession,
-        settings: Settings,
-        admin: models.Admin,
-        registration_id: int,
-    ) -> models.Registration: ...
-
-
-async def _decide(info: Info, id: relay.GlobalID, decision: _Decision) -> Registration:
-    """An admin's decision on a registration, in one transaction."""
-    async with info.context.transaction() as session:
-        row = await decision(
-            session=session,
-            settings=info.context.settings,
-            admin=info.context.admin,
-            registration_id=node_pk(id, "Registration"),
-        )
-    return Registration.from_row(row)
+Message = Annotated[
+    str | None,
+    strawberry.argument(description="A note for the admins who decide (at most 2,000 characters)."),
+]
+Reason = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Why, for the developer (shown to them and mailed); at most 2,000 characters."
+    ),
+]
 
 
 @strawberry.type
@@ -156,7 +166,11 @@ class RegistrationMutation:
         permission_classes=[IsDeveloper],
     )
     async def register_application(
-        self, info: Info, application_id: ApplicationId, service_version_id: VersionId
+        self,
+        info: Info,
+        application_id: ApplicationId,
+        service_version_id: VersionId,
+        message: Message = None,
     ) -> Registration:
         async with info.context.transaction() as session:
             row = await registrations.register_application(
@@ -165,6 +179,7 @@ class RegistrationMutation:
                 developer=info.context.developer,
                 application_id=node_pk(application_id, "Application"),
                 version_id=node_pk(service_version_id, "ServiceVersion"),
+                message=message,
             )
         return Registration.from_row(row)
 
@@ -187,14 +202,31 @@ class RegistrationMutation:
         description="Approve a pending registration. Admins only.", permission_classes=[IsAdmin]
     )
     async def approve_registration(self, info: Info, id: RegistrationId) -> Registration:
-        return await _decide(info, id, registrations.approve_registration)
+        async with info.context.transaction() as session:
+            row = await registrations.approve_registration(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                registration_id=node_pk(id, "Registration"),
+            )
+        return Registration.from_row(row)
 
     @strawberry.mutation(
         description="Reject a pending registration, or withdraw an approved one. Admins only.",
         permission_classes=[IsAdmin],
     )
-    async def reject_registration(self, info: Info, id: RegistrationId) -> Registration:
-        return await _decide(info, id, registrations.reject_registration)
+    async def reject_registration(
+        self, info: Info, id: RegistrationId, reason: Reason = None
+    ) -> Registration:
+        async with info.context.transaction() as session:
+            row = await registrations.reject_registration(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                registration_id=node_pk(id, "Registration"),
+                reason=reason,
+            )
+        return Registration.from_row(row)
 
     @strawberry.mutation(
         description="Delete a registration in any status (the developer may ask again); "

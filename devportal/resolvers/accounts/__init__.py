@@ -5,6 +5,7 @@ One module per concern; this package re-exports what the rest of devportal uses.
 
 from devportal.resolvers.accounts.admins import any_admin_exists, create_admin
 from devportal.resolvers.accounts.decisions import (
+    DeveloperDecision,
     approve_developer,
     reject_developer,
     revoke_developer,
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_PASSWORD",
     "MIN_PASSWORD",
     "Authenticated",
+    "DeveloperDecision",
     "IssuedSession",
     "SignUpData",
     "admin_log_in",

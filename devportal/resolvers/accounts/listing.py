@@ -36,8 +36,10 @@ async def get_developer(
     return None
 
 
-async def get_admin(*, viewer: Account | None, admin_id: int) -> Admin | None:
-    """Admins see only their own admin record."""
-    if isinstance(viewer, Admin) and viewer.id == admin_id:
-        return viewer
+async def get_admin(
+    *, session: AsyncSession, viewer: Account | None, admin_id: int
+) -> Admin | None:
+    """Admins see every admin (they manage each other); developers see none by ID."""
+    if isinstance(viewer, Admin):
+        return viewer if viewer.id == admin_id else await session.get(Admin, admin_id)
     return None

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devportal.errors import InvalidToken
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
-from devportal.models import Developer, DeveloperStatus, EmailTokenPurpose
+from devportal.models import AuditAction, Developer, DeveloperStatus, EmailTokenPurpose
+from devportal.resolvers import audit
 from devportal.resolvers.accounts.inputs import check_password, normalize_email
 from devportal.resolvers.accounts.links import (
     issue_email_token,
@@ -19,9 +20,8 @@ from devportal.resolvers.accounts.links import (
     use_email_token,
 )
 from devportal.resolvers.accounts.passwords import hash_password
-from devportal.resolvers.accounts.shared import developer_by_email, transition
+from devportal.resolvers.accounts.shared import confirm_unconfirmed, developer_by_email
 from devportal.resolvers.checks import optional_text, required_text
-from devportal.resolvers.portal import get_portal_settings
 from devportal.settings import Settings
 
 
@@ -57,6 +57,13 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
         mail = templates.account_exists(reset_link=settings.link("/reset-password"))
         await mail_unless_flooding(session, email, mail)
         return
+    audit.record(
+        session,
+        action=AuditAction.DEVELOPER_SIGNED_UP,
+        actor=developer,
+        subject=developer,
+        summary="Signed up; the email address is not confirmed yet.",
+    )
     if not await mail_allowed(session, email, "a confirmation link"):
         return  # no link is made that would not be sent
     token = await issue_email_token(
@@ -71,6 +78,4 @@ async def confirm_email(*, session: AsyncSession, token: str) -> Developer:
     developer = await use_email_token(session, token, EmailTokenPurpose.CONFIRM_EMAIL)
     if developer.status != DeveloperStatus.UNCONFIRMED:
         raise InvalidToken()
-    portal = await get_portal_settings(session)
-    target = DeveloperStatus.APPROVED if portal.auto_approve_developers else DeveloperStatus.PENDING
-    return await transition(session, developer.id, {DeveloperStatus.UNCONFIRMED}, target)
+    return await confirm_unconfirmed(session, developer)
