@@ -61,6 +61,7 @@ NULL = "null"  # no error, a null answer
 STARTS = "starts"  # a subscription that is listening
 REFUSED = "refused (4403)"  # a WebSocket closed at connection_init
 UNAUTHENTICATED, FORBIDDEN, NOT_FOUND = "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"
+WRONG_PASSWORD = "INVALID_CREDENTIALS"
 
 LOGGED_OUT = ("anonymous", "garbage", "unconfirmed", "pending", "revoked")
 ACTORS = ("anonymous", "garbage", "unconfirmed", "pending", "owner", "other", "revoked", "admin")
@@ -272,6 +273,8 @@ CASES = [
     Case("{ pendingRegistrations { totalCount } }", ADMINS),
     Case("{ registrations { totalCount } }", ADMINS),
     Case("{ auditLog { totalCount } }", ADMINS),
+    Case("{ applications { totalCount } }", ADMINS),
+    Case("{ admins { totalCount } }", ADMINS),
     Case(NODE_QUERY, NODE, _id("app"), "Application"),
     Case(NODE_QUERY, NODE, _id("registration"), "Registration"),
     Case(NODE_QUERY, NODE, _id("key"), "Credential"),
@@ -414,6 +417,17 @@ CASES = [
         "mutation($id: ID!) { rejectRegistration(id: $id) { id } }", ADMINS, _id("new_registration")
     ),
     Case("mutation($id: ID!) { deleteRegistration(id: $id) }", ADMINS, _id("new_registration")),
+    Case(  # a wrong current password: the cell shows who may try at all
+        'mutation { changePassword(currentPassword: "wrong password!", newPassword: '
+        '"never set, never") }',
+        expect(UNAUTHENTICATED, WRONG_PASSWORD, WRONG_PASSWORD, WRONG_PASSWORD),
+    ),
+    Case("mutation { updateProfile(input: {}) { id } }", DEVELOPERS),
+    Case(
+        'mutation { deleteMyAccount(password: "wrong password!") }',
+        expect(UNAUTHENTICATED, WRONG_PASSWORD, WRONG_PASSWORD, FORBIDDEN),
+    ),
+    Case("mutation($id: ID!) { deleteDeveloper(id: $id) }", ADMINS, _id("pending_developer")),
     # --- subscriptions ----------------------------------------------------------------------
     Case(EVENTS, expect(REFUSED, STARTS, STARTS, STARTS), label="all"),
     Case(

@@ -51,7 +51,14 @@ from tests.support import Api, attached
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "devportal-hypothesis")
 EXAMPLES = 8  # per root field (and ID pool), kind of operation and actor
 # Each of these hashes a password (argon2, on purpose slow): fewer examples.
-HASHING = {"logIn": 3, "adminLogIn": 3, "signUp": 4, "resetPassword": 4}
+HASHING = {
+    "logIn": 3,
+    "adminLogIn": 3,
+    "signUp": 4,
+    "resetPassword": 4,
+    "changePassword": 4,
+    "deleteMyAccount": 4,
+}
 SCHEMA = graphql.build_schema(sdl())
 QUERY_FIELDS = sorted(SCHEMA.query_type.fields) if SCHEMA.query_type else []
 # Run last, in this order: each undoes what the mutations before it need to meet real objects.
@@ -64,6 +71,7 @@ DESTRUCTIVE = [
     "rejectDeveloper",
     "revokeDeveloper",
     "deleteApplication",
+    "deleteDeveloper",
 ]
 MUTATION_FIELDS = [
     *sorted(

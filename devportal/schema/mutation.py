@@ -3,11 +3,20 @@
 import strawberry
 
 from devportal.schema.account_mutations import AccountMutation
+from devportal.schema.admins import AdminMutation
 from devportal.schema.applications import ApplicationMutation
 from devportal.schema.catalog import CatalogMutation
 from devportal.schema.registrations import RegistrationMutation
+from devportal.schema.self_service import SelfServiceMutation
 
 
 @strawberry.type(description="Everything that changes something.")
-class Mutation(AccountMutation, CatalogMutation, ApplicationMutation, RegistrationMutation):
+class Mutation(
+    AccountMutation,
+    CatalogMutation,
+    ApplicationMutation,
+    RegistrationMutation,
+    SelfServiceMutation,
+    AdminMutation,
+):
     pass

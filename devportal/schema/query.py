@@ -4,6 +4,7 @@ import strawberry
 from strawberry import relay
 
 from devportal.schema.accounts import AccountQuery
+from devportal.schema.admins import AdminQuery
 from devportal.schema.applications import ApplicationQuery
 from devportal.schema.arguments import Id
 from devportal.schema.audit import AuditQuery
@@ -14,7 +15,9 @@ from devportal.schema.relay import find_node
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery, AuditQuery):
+class Query(
+    AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery, AuditQuery, AdminQuery
+):
     @strawberry.field(
         description="Any object by its global ID, or null if it does not exist or is not yours."
     )

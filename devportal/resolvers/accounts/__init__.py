@@ -10,14 +10,21 @@ from devportal.resolvers.accounts.decisions import (
     reject_developer,
     revoke_developer,
 )
+from devportal.resolvers.accounts.erasure import delete_developer, delete_my_account
 from devportal.resolvers.accounts.inputs import (
     MAX_PASSWORD,
     MIN_PASSWORD,
     check_password,
     normalize_email,
 )
-from devportal.resolvers.accounts.listing import get_admin, get_developer, list_developers
+from devportal.resolvers.accounts.listing import (
+    get_admin,
+    get_developer,
+    list_admins,
+    list_developers,
+)
 from devportal.resolvers.accounts.login import IssuedSession, admin_log_in, log_in
+from devportal.resolvers.accounts.profile import ProfileChange, change_password, update_profile
 from devportal.resolvers.accounts.reset import request_password_reset, reset_password
 from devportal.resolvers.accounts.sessions import Authenticated, authenticate, log_out
 from devportal.resolvers.accounts.shared import confirm_unconfirmed
@@ -29,17 +36,22 @@ __all__ = [
     "Authenticated",
     "DeveloperDecision",
     "IssuedSession",
+    "ProfileChange",
     "SignUpData",
     "admin_log_in",
     "any_admin_exists",
     "approve_developer",
     "authenticate",
+    "change_password",
     "check_password",
     "confirm_email",
     "confirm_unconfirmed",
     "create_admin",
+    "delete_developer",
+    "delete_my_account",
     "get_admin",
     "get_developer",
+    "list_admins",
     "list_developers",
     "log_in",
     "log_out",
@@ -49,4 +61,5 @@ __all__ = [
     "reset_password",
     "revoke_developer",
     "sign_up",
+    "update_profile",
 ]

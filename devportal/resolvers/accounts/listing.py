@@ -43,3 +43,10 @@ async def get_admin(
     if isinstance(viewer, Admin):
         return viewer if viewer.id == admin_id else await session.get(Admin, admin_id)
     return None
+
+
+async def list_admins(
+    *, session: AsyncSession, admin: Admin, first: int | None, after: str | None
+) -> Page[Admin]:
+    """Every admin account, oldest first."""
+    return await paginate(session, sa.select(Admin), key=col(Admin.id), first=first, after=after)

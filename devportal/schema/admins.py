@@ -1,0 +1,67 @@
+"""Admins managing the portal's people: the admins, developers' erasure, every application."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from devportal.resolvers import accounts
+from devportal.resolvers.application_search import all_applications
+from devportal.schema.accounts import Admin
+from devportal.schema.applications import Application
+from devportal.schema.arguments import After, First, Id
+from devportal.schema.context import Info
+from devportal.schema.permissions import IsAdmin
+from devportal.schema.relay import Connection, node_pk
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(
+        description="Admins only: every application, newest first; search matches name, "
+        "referenceId and the owner's email.",
+        permission_classes=[IsAdmin],
+    )
+    async def applications(
+        self,
+        info: Info,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Part of a name, referenceId or owner's email."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[Application]:
+        page = await all_applications(
+            session=info.context.session,
+            admin=info.context.admin,
+            search=search,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, Application.from_row)
+
+    @strawberry.field(description="Admins only: every admin account.", permission_classes=[IsAdmin])
+    async def admins(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[Admin]:
+        page = await accounts.list_admins(
+            session=info.context.session, admin=info.context.admin, first=first, after=after
+        )
+        return Connection.of(page, Admin.from_row)
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(
+        description="Erase a developer and what is theirs (their keys stop at once); audit "
+        "entries stay without their name or address. Returns the ID. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def delete_developer(self, info: Info, id: Id) -> strawberry.ID:
+        async with info.context.transaction() as session:
+            await accounts.delete_developer(
+                session=session, admin=info.context.admin, developer_id=node_pk(id, "Developer")
+            )
+        return strawberry.ID(str(id))
