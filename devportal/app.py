@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,11 +12,13 @@ from starlette.routing import Route, WebSocketRoute
 
 from devportal.bootstrap import bootstrap_admin
 from devportal.db import Database
+from devportal.drain import Drain
 from devportal.gateway import gateway_routes
 from devportal.graphiql import asset_routes
-from devportal.health import Draining, health_routes
+from devportal.health import health_routes
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
+from devportal.metrics import Sampler
 from devportal.middleware import exception_handlers, guards
 from devportal.pages import page_routes
 from devportal.resolvers.gateway import Gateway
@@ -39,21 +42,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
     housekeeper = Housekeeper(settings, db)
     gateway = Gateway(db, max_entries=settings.gateway_cache_entries)
     graphql = PortalView(settings=settings, db=db)
-    draining = Draining()
+    drain = Drain()
+    sampler = Sampler(db, settings.metrics_sample_seconds) if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await bootstrap_admin(settings, db)
         await db.bus.start()
-        async with gateway.running(), mailer.running(), housekeeper.running():
+        async with (
+            gateway.running(),
+            mailer.running(),
+            housekeeper.running(),
+            sampler.running() if sampler else contextlib.nullcontext(),
+        ):
             log.info("devportal ready")
-            yield
+            with drain.on_signals():
+                yield
         await db.bus.stop()
         await db.dispose()
 
     app = Starlette(
         routes=[
-            *health_routes(db, draining),
+            *health_routes(db, drain),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *gateway_routes(gateway),
@@ -62,11 +72,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *spa_routes(settings.spa_dir),
         ],
         lifespan=lifespan,
-        middleware=guards(settings),
+        middleware=guards(settings, drain, measure=sampler is not None),
         exception_handlers=exception_handlers(),
     )
     app.state.settings = settings
     app.state.db = db
     app.state.gateway = gateway
-    app.state.draining = draining
+    app.state.drain = drain
     return app

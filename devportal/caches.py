@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from devportal.events import Event, TablesChanged
+from devportal.metrics import CACHE_LOOKUPS
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -22,8 +23,11 @@ V = TypeVar("V")
 class TableCache(Generic[K, V]):
     """A bounded map of answers read from ``tables``; an observer of the event bus."""
 
-    def __init__(self, tables: Iterable[str], max_entries: int) -> None:
+    def __init__(self, tables: Iterable[str], max_entries: int, name: str = "") -> None:
         self.tables = frozenset(tables)
+        name = name or type(self).__name__
+        self._hits = CACHE_LOOKUPS.labels(name, "hit")
+        self._misses = CACHE_LOOKUPS.labels(name, "miss")
         self.max_entries = max_entries
         self._entries: dict[K, V] = {}
         self.hearing = False
@@ -33,7 +37,9 @@ class TableCache(Generic[K, V]):
         return len(self._entries)
 
     def get(self, key: K) -> V | None:
-        return self._entries.get(key) if self.hearing else None
+        found = self._entries.get(key) if self.hearing else None
+        (self._misses if found is None else self._hits).inc()
+        return found
 
     def put(self, generation: int, key: K, value: V) -> None:
         """Keep an answer read since ``generation``, unless something changed meanwhile."""

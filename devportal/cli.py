@@ -4,61 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import getpass
 import logging
+import logging.config
 import os
-import re
 import sys
-from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
-from uvicorn.config import LOGGING_CONFIG
 
-from devportal import migrate
+from devportal import exposition, migrate
 from devportal.errors import DomainError
+from devportal.logs import TEXT_FORMAT, logging_config
 from devportal.settings import Settings
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Query parameters whose values are secrets: mailed links carry one-time tokens.
-_SECRET_PARAMETER = re.compile(
-    r"([?&](?:token|password|secret|key|apikey|api_key|access_token)=)[^&#\s\"]*", re.IGNORECASE
-)
-
-
-class RedactSecrets(logging.Filter):
-    """Blanks secret query parameters in uvicorn's lines, which print each request's URL.
-
-    ``GET /reset-password?token=…`` would otherwise leave a usable one-time
-    token in the access log. Only the arguments change, so uvicorn's own
-    formatters, which read them by position, still work.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_PARAMETER.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        return True
-
-
-def logging_config(level: str = "INFO") -> dict[str, Any]:
-    """Uvicorn's own logging plus ours; uvicorn applies it in every worker process."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["devportal"] = {"format": LOG_FORMAT}
-    config["handlers"]["devportal"] = {
-        "class": "logging.StreamHandler",
-        "formatter": "devportal",
-        "stream": "ext://sys.stderr",
-    }
-    for name in ("devportal", "alembic"):
-        config["loggers"][name] = {"handlers": ["devportal"], "level": level, "propagate": False}
-    config["filters"] = {"redact_secrets": {"()": RedactSecrets}}
-    for name in ("uvicorn.access", "uvicorn.error"):  # the error log names WebSocket URLs
-        config["loggers"][name]["filters"] = ["redact_secrets"]
-    return config
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -66,10 +24,18 @@ def serve(args: argparse.Namespace) -> int:
         # Through the environment: each worker builds its app from it.
         os.environ["DEVPORTAL_SPA_DIR"] = os.path.abspath(args.spa)
     settings = Settings()
+    # Before anything imports prometheus-client: its multi-process mode is set up here.
+    with exposition.serving(settings.metrics_address, args.workers):
+        return _serve(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     problem = _serving_problem(settings, args.workers)
     if problem:
         print(f"devportal serve: {problem}", file=sys.stderr)
         return 2
+    log_config = logging_config(settings.log_level.upper(), settings.log_format)
+    logging.config.dictConfig(log_config)  # migrations log as the server will
     migrate.upgrade(settings.database_url)
     uvicorn.run(
         "devportal.app:create_app",
@@ -77,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_config=logging_config(settings.log_level.upper()),
+        log_config=log_config,
         proxy_headers=True,
         ws="websockets-sansio",
         # The same bound as request bodies (the app checks too, behind any server).
@@ -86,6 +52,8 @@ def serve(args: argparse.Namespace) -> int:
         # graphql-ws also gets its own "ka" messages from Strawberry.
         ws_ping_interval=settings.websocket_keep_alive_seconds,
         ws_ping_timeout=settings.websocket_keep_alive_seconds,
+        # On SIGTERM: requests in flight get this long to finish, then are cancelled.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     return 0
 
@@ -224,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     args = parser().parse_args(argv)
     try:
         result: int = args.run(args)

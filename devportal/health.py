@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from devportal import migrate
 from devportal.db import Database
+from devportal.drain import Drain
 from devportal.middleware import UNREACHABLE
 
 log = logging.getLogger("devportal.health")
@@ -40,14 +41,7 @@ def newest_migration() -> str | None:
     return ScriptDirectory.from_config(migrate.alembic_config("")).get_current_head()
 
 
-class Draining:
-    """Set once a shutdown begins: from then on, ``/readyz`` answers 503."""
-
-    def __init__(self) -> None:
-        self.begun = False
-
-
-def health_routes(db: Database, draining: Draining) -> list[Route]:
+def health_routes(db: Database, draining: Drain) -> list[Route]:
     async def healthz(request: Request) -> JSONResponse:
         try:
             async with asyncio.timeout(CHECK_SECONDS):
@@ -80,7 +74,7 @@ async def _schema_version(db: Database) -> str | None:
     return None if version is None else str(version)
 
 
-async def _readiness(db: Database, draining: Draining) -> dict[str, str]:
+async def _readiness(db: Database, draining: Drain) -> dict[str, str]:
     checks = {"database": "ok", "migrations": "ok", "eventBus": "ok", "shutdown": "ok"}
     try:
         async with asyncio.timeout(CHECK_SECONDS):

@@ -35,6 +35,9 @@ from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, 
 from starlette.websockets import WebSocket
 
 from devportal.cors import GraphQLCORS
+from devportal.drain import CloseOnDrain, Drain
+from devportal.logs import RequestIds
+from devportal.metrics import SHED, Measure
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.http")
@@ -43,10 +46,13 @@ MESSAGE_TOO_BIG = 1009  # WebSocket close code
 QUEUE_PER_SLOT = 16  # a lane queues at most this many requests per slot, then refuses at once
 
 
-def guards(settings: Settings) -> list[Middleware]:
-    """The middleware of ``create_app``, outermost first."""
+def guards(settings: Settings, drain: Drain, *, measure: bool = False) -> list[Middleware]:
+    """The middleware of ``create_app``, outermost first; ``measure``: metrics are on."""
     return [
+        Middleware(RequestIds),
+        *([Middleware(Measure)] if measure else []),
         Middleware(GraphQLCORS, origins=settings.cors_origins),
+        Middleware(CloseOnDrain, drain=drain),
         Middleware(LimitBodies, max_bytes=settings.max_body_bytes),
         Middleware(
             ShedLoad,
@@ -298,6 +304,7 @@ def _replay(early: list[Message], receive: Receive) -> Receive:
 
 
 async def _busy(lane: Lane, scope: Scope, receive: Receive, send: Send) -> None:
+    SHED.labels(lane.name).inc()
     retry = str(math.ceil(lane.timeout))
     message = f"The server is busy: try again in {retry} seconds."
     response: JSONResponse

@@ -163,6 +163,11 @@ class PostgresBus(InProcessBus):
     def hearing(self) -> bool:
         return self.listening.is_set()
 
+    @property
+    def position(self) -> int | None:
+        """The newest event-log id read (for the lag metric); None before the first read."""
+        return self._cursor.last
+
     def committed(self, events: Sequence[Event]) -> None:
         """Caches here forget at once, so this process's next request sees the change.
 

@@ -3,7 +3,7 @@
 from functools import cached_property
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # A single-page app's files (index.html and what it loads), served at /.
     spa_dir: Path | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # Where `devportal serve` serves /metrics ("host:port", or a port on 127.0.0.1); unset: off.
+    metrics: str | None = Field(default=None, pattern=r"^([^\s:]+:|\[[0-9a-fA-F:.]+\]:)?\d{1,5}$")
+    metrics_sample_seconds: float = Field(default=5.0, gt=0)
+    # SIGTERM: how long requests in flight may take to finish before they are cancelled.
+    shutdown_timeout_seconds: int = Field(default=30, gt=0)
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=15, ge=1)
     max_tokens: int = Field(default=2000, ge=1)
@@ -80,7 +86,12 @@ class Settings(BaseSettings):
     gateway_cache_entries: int = Field(default=100_000, ge=1)
 
     @field_validator(
-        "smtp_url", "bootstrap_admin_email", "bootstrap_admin_password", "spa_dir", mode="before"
+        "smtp_url",
+        "bootstrap_admin_email",
+        "bootstrap_admin_password",
+        "spa_dir",
+        "metrics",
+        mode="before",
     )
     @classmethod
     def _empty_means_unset(cls, value: object) -> object:
@@ -110,6 +121,14 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return urlsplit(self.database_url).scheme.startswith("sqlite")
+
+    @cached_property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """``DEVPORTAL_METRICS`` as (host, port); a bare port listens on 127.0.0.1 only."""
+        if self.metrics is None:
+            return None
+        host, _, port = self.metrics.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
 
     def link(self, path: str) -> str:
         """An absolute link for an email, on the portal's public address."""

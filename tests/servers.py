@@ -57,13 +57,13 @@ class ServerProcess:
     """``devportal serve`` in a child process, its log lines readable as they come
     (uvicorn's access log, on stdout, among them)."""
 
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "devportal.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "devportal.cli", "serve", "--port", str(self.port), *args],
             env={**os.environ, **env},
             cwd=cwd,
             stdout=subprocess.PIPE,
@@ -98,14 +98,23 @@ class ServerProcess:
         while not self._lines.empty():
             self.log.append(self._lines.get_nowait())
 
+    def terminate(self) -> None:
+        """SIGTERM, and return at once: the server shuts down meanwhile."""
+        self._process.terminate()
+
     def stop(self) -> None:
         """SIGTERM, then a clean exit (uvicorn re-raises the signal once shut down)."""
         self._process.terminate()
-        code = self._process.wait(WAIT)
+        code = self._process.wait(WAIT * 2)
         self._reader.join(WAIT)
         assert self._process.stdout is not None
         self._process.stdout.close()
         assert code in (0, -signal.SIGTERM), "".join(self.log)
+
+    def all_lines(self) -> list[str]:
+        """Once stopped: every line the server wrote."""
+        self.skip_backlog()
+        return self.log
 
 
 class GraphQLWebSocket:

@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from devportal.db import Database, execute_update
 from devportal.mailer.templates import one_line
+from devportal.metrics import MAIL_FAILURES
 from devportal.models import MailStatus, OutboxMessage
 from devportal.models.base import utcnow
 from devportal.settings import Settings
@@ -228,7 +229,9 @@ class MailWorker:
         error = f"{type(exc).__name__}: {exc}"[:500]
         attempts = message.attempts
         values: dict[str, object] = {"last_error": error}
-        if attempts >= self._settings.mail_max_attempts:
+        final = attempts >= self._settings.mail_max_attempts
+        MAIL_FAILURES.labels("true" if final else "false").inc()
+        if final:
             values["status"] = MailStatus.FAILED
             log.error(
                 "mail %s to %s failed for good after %d attempts: %s",

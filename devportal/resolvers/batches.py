@@ -34,7 +34,7 @@ class RowsById(TableCache[int, Any]):
     """
 
     def __init__(self, model: type[SQLModel], max_entries: int = 10_000) -> None:
-        super().__init__([str(model.__tablename__)], max_entries)
+        super().__init__([str(model.__tablename__)], max_entries, f"rows_{model.__tablename__}")
         self.model = model
 
 

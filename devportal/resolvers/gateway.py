@@ -92,7 +92,7 @@ class GatewayCache(TableCache[tuple[str, str, str], _Cached]):
     RETRY_MAX_SECONDS = 30.0
 
     def __init__(self, db: Database, max_entries: int) -> None:
-        super().__init__(READS, max_entries)
+        super().__init__(READS, max_entries, "gateway_decisions")
         self._db = db
         self._known: set[int] | None = None  # None: not read yet, so not trusted
         self._added_while_loading: list[str] = []

@@ -27,17 +27,19 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.unset import UNSET, UnsetType
 
+from devportal import logs
 from devportal.caches import TableCache
 from devportal.db import Database
 from devportal.errors import Forbidden, RateLimited, Unauthenticated
 from devportal.events import Event
 from devportal.graphiql import graphiql_page
+from devportal.metrics import SUBSCRIPTIONS
 from devportal.models import Admin, Developer
 from devportal.models.base import utcnow
 from devportal.resolvers import accounts, live
 from devportal.resolvers.fanout import Hub
 from devportal.schema.loaders import Loaders, ProcessRows, make_loaders
-from devportal.schema.responses import Responses
+from devportal.schema.responses import Responses, operation_name
 from devportal.security import token_digest
 from devportal.settings import Settings
 
@@ -145,10 +147,12 @@ class Context:
                 "end one first."
             )
         self.subscriptions += 1
+        SUBSCRIPTIONS.inc()
         try:
             yield
         finally:
             self.subscriptions -= 1
+            SUBSCRIPTIONS.dec()
 
     @property
     def admin(self) -> Admin:
@@ -200,6 +204,9 @@ class OperationScopes(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
+        if isinstance(context, Context) and isinstance(context.request, WebSocket):
+            logs.fork()  # one connection, many operations: each logs its own name
+        logs.note(operation=self.execution_context.operation_name or logs.ANONYMOUS)
         scope = _scope.get()
         if isinstance(context, Context) and isinstance(context.request, WebSocket) and scope:
             scope.auth = await context.tokens.authenticate(context.db, context.token)
@@ -220,7 +227,7 @@ class Tokens(TableCache[str, tuple[accounts.Authenticated | None]]):
     """
 
     def __init__(self, max_entries: int) -> None:
-        super().__init__(SESSION_TABLES, max_entries)
+        super().__init__(SESSION_TABLES, max_entries, "tokens")
 
     async def authenticate(self, db: Database, token: str | None) -> accounts.Authenticated | None:
         """Who holds ``token`` now; from memory, or in a session of its own, closed at once.
@@ -292,12 +299,14 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(request, Request) or request.method != "POST":
             return await super().run(request, context, root_value)
         context = await self.get_context(request, response=None)
-        place = self.responses.place(await request.body(), context.auth)
+        body = await request.body()
+        place = self.responses.place(body, context.auth)
         if place is None:
             return await super().run(request, context, root_value)
         answers, key = place
         answer = answers.get(key)
         if answer is not None:
+            logs.note(operation=operation_name(body) or logs.ANONYMOUS)
             return Response(answer, media_type="application/json")
         generation = answers.generation
         response = await super().run(request, context, root_value)
@@ -333,3 +342,6 @@ class GraphQLView(GraphQL[Context, None]):
     async def _authenticate(self, context: Context, header: object) -> None:
         context.token = bearer_token(header)
         context.connection_auth = await context.tokens.authenticate(self.db, context.token)
+        if context.connection_auth is not None:
+            account = context.connection_auth.account
+            logs.note(account_id=f"{type(account).__name__}:{account.id}")

@@ -15,6 +15,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.relay.types import GlobalIDValueError, InvalidGlobalIDError
 
 from devportal.errors import DomainError
+from devportal.metrics import GRAPHQL_ERRORS
 
 log = logging.getLogger("devportal.graphql")
 
@@ -89,6 +90,7 @@ def to_contract(error: GraphQLError) -> GraphQLError:
 def log_errors(errors: list[GraphQLError]) -> None:
     """One line for a refusal; the traceback for a bug."""
     for error in errors:
+        GRAPHQL_ERRORS.labels(contract_code(error)).inc()
         if is_unexpected(error):
             log.error(
                 "unexpected error at %s: %s",

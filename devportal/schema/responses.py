@@ -53,14 +53,14 @@ class Responses:
     """The two caches, and which one (if any) a request's answer belongs in."""
 
     def __init__(self, max_entries: int = 1000) -> None:
-        self.audiences = Answers(AUDIENCE_READS, max_entries)
-        self.accounts = Answers(ACCOUNT_READS, max_entries)
+        self.audiences = Answers(AUDIENCE_READS, max_entries, "answers_per_audience")
+        self.accounts = Answers(ACCOUNT_READS, max_entries, "answers_per_account")
 
     def place(self, body: bytes, auth: Authenticated | None) -> tuple[Answers, Key] | None:
         """Where an answer to ``body`` is kept, or None if it is not to be kept."""
         if len(body) > LARGEST_BODY:
             return None
-        kind = _kind(body)
+        kind, _ = _described(body)
         if kind == "audience":
             return self.audiences, (audience(auth), body)
         if kind == "account" and auth is not None:
@@ -75,24 +75,31 @@ def audience(auth: Authenticated | None) -> str:
     return "admins" if isinstance(auth.account, Admin) else "developers"
 
 
+def operation_name(body: bytes) -> str | None:
+    """The name of the operation of a body that ``place`` keeps (for logs and metrics)."""
+    return _described(body)[1] if len(body) <= LARGEST_BODY else None
+
+
 @lru_cache(maxsize=256)
-def _kind(body: bytes) -> str | None:
-    """ "audience" or "account" for a single query made of such root fields, else None."""
+def _described(body: bytes) -> tuple[str | None, str | None]:
+    """ "audience" or "account" for a single query made of such root fields, else None;
+    and the operation's name."""
     try:
         request = json.loads(body)
         document = parse(request["query"])
     except (ValueError, KeyError, TypeError, RecursionError, GraphQLError):
-        return None
+        return None, None
     if not isinstance(request, dict) or not isinstance(request.get("operationName"), str | None):
-        return None
+        return None, None
     operation = get_operation_ast(document, request.get("operationName"))
     if operation is None or operation.operation != OperationType.QUERY:
-        return None
+        return None, None
+    name = operation.name.value if operation.name else None
     names = set()
     for selection in operation.selection_set.selections:
         if not isinstance(selection, FieldNode):
-            return None
+            return None, name
         names.add(selection.name.value)
     if names <= AUDIENCE_WIDE:
-        return "audience"
-    return "account" if names <= AUDIENCE_WIDE | PER_ACCOUNT else None
+        return "audience", name
+    return ("account" if names <= AUDIENCE_WIDE | PER_ACCOUNT else None), name
