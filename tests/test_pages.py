@@ -139,13 +139,20 @@ def test_without_graphiql_its_assets_are_not_served(database_url: str, smtp: Smt
 def test_a_huge_address_on_the_reset_page_is_refused_before_it_is_parsed(portal: Portal) -> None:
     """The page's form is no GraphQL request, whose text limit would refuse it first."""
     client = portal.api.client
-    start = time.perf_counter()
-    assert client.post("/reset-password", data={"email": "ada@example.com"}).status_code == 200
-    usual = time.perf_counter() - start
-    start = time.perf_counter()
-    huge = client.post("/reset-password", data={"email": "a" * 900_000 + "@example.com"})
-    took = time.perf_counter() - start
-    assert huge.status_code in (200, 400)
+
+    def fastest_of_three(form: dict[str, str]) -> float:
+        """The fastest try: a hiccup of a busy machine slows one, not all three."""
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            answer = client.post("/reset-password", data=form)
+            times.append(time.perf_counter() - start)
+            assert answer.status_code in (200, 400)
+        return min(times)
+
+    # The same bytes to send and to read as a form; only where they stand differs.
+    usual = fastest_of_three({"email": "ada@example.com", "padding": "a" * 900_000})
+    took = fastest_of_three({"email": "a" * 900_000 + "@example.com"})
     assert took < 3 * usual + 0.1, (took, usual)
 
 
