@@ -54,6 +54,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         ws_ping_timeout=settings.websocket_keep_alive_seconds,
         # On SIGTERM: requests in flight get this long to finish, then are cancelled.
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # Events are small JSON: compressing each copy for each socket cost more CPU than
+        # it saved bytes, and every connection held its zlib state while idle.
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -119,6 +119,11 @@ class Group(Generic[T]):
         self.members: set[Member[Any]] = set()
         self.leader: asyncio.Task[None] | None = None
 
+    @property
+    def over(self) -> bool:
+        """Its leader has ended: those who join now need a group of their own."""
+        return self.leader is not None and self.leader.done()
+
     def feed(self, seq: int, event: Event) -> None:
         raise NotImplementedError
 
@@ -210,7 +215,7 @@ class Hub:
         """A member of the group for ``key`` (document, variables, audience), led by ``lead``."""
         audience = live.audience_of(viewer)
         group = self._groups.get((key, audience))
-        if not isinstance(group, SharedGroup):
+        if not isinstance(group, SharedGroup) or group.over:
             group = SharedGroup((key, audience), interest, viewer.account, self._bus.max_queued)
             # A context of its own: nothing of the subscriber's operation that started it.
             group.leader = asyncio.create_task(
@@ -238,7 +243,8 @@ class Hub:
         member.end(None)
         group.members.discard(member)
         if not group.members:
-            del self._groups[group.key]
+            if self._groups.get(group.key) is group:
+                del self._groups[group.key]
             if group.leader is not None:
                 group.leader.cancel()
         log.debug("subscriber left: %s", _who(member.viewer))
