@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
@@ -20,8 +21,11 @@ from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
 from devportal.metrics import Sampler
 from devportal.middleware import exception_handlers, guards
+from devportal.oauth import oauth_routes
 from devportal.pages import page_routes
+from devportal.resolvers.bearer import TokenCheck
 from devportal.resolvers.gateway import Gateway
+from devportal.resolvers.signing_keys import SigningKeys
 from devportal.schema.transport import PortalView
 from devportal.settings import Settings
 from devportal.spa import spa_routes
@@ -40,7 +44,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     mailer = MailWorker(settings, db)
     housekeeper = Housekeeper(settings, db)
-    gateway = Gateway(db, max_entries=settings.gateway_cache_entries)
+    signing_keys = SigningKeys(db, _secret(settings.signing_key_passphrase))
+    tokens = TokenCheck(
+        db, signing_keys, settings.public_url.rstrip("/"), settings.gateway_cache_entries
+    )
+    gateway = Gateway(db, max_entries=settings.gateway_cache_entries, tokens=tokens)
     graphql = PortalView(settings=settings, db=db)
     drain = Drain()
     sampler = Sampler(db, settings.metrics_sample_seconds) if settings.metrics else None
@@ -67,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *gateway_routes(gateway),
+            *oauth_routes(settings, db, signing_keys),
             *page_routes(settings, db),
             *(asset_routes() if settings.graphiql else []),
             *spa_routes(settings.spa_dir),
@@ -80,3 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.gateway = gateway
     app.state.drain = drain
     return app
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

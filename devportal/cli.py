@@ -117,6 +117,34 @@ def create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def rotate_signing_key(args: argparse.Namespace) -> int:
+    """A new key signs access tokens from now on; the previous one stays in the JWKS."""
+    from datetime import timedelta
+
+    from devportal.db import Database
+    from devportal.resolvers.signing_keys import rotate
+
+    settings = Settings()
+    passphrase = settings.signing_key_passphrase
+
+    async def _rotate() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.transaction() as session:
+                return await rotate(
+                    session,
+                    passphrase=passphrase.get_secret_value() if passphrase else None,
+                    token_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+                )
+        finally:
+            await db.dispose()
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    migrate.upgrade(settings.database_url)
+    print(f"Signing key {asyncio.run(_rotate())} is now current.")
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from devportal import demo as demo_portal
     from devportal.db import Database
@@ -189,6 +217,11 @@ def parser() -> argparse.ArgumentParser:
         "(admin password from DEVPORTAL_ADMIN_PASSWORD, or generated)",
     )
     demo_cmd.set_defaults(run=demo)
+    rotate_cmd = commands.add_parser(
+        "rotate-signing-key",
+        help="sign access tokens with a new key; the previous one stays published",
+    )
+    rotate_cmd.set_defaults(run=rotate_signing_key)
     schema_cmd = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema_cmd.set_defaults(run=print_schema)
     return root

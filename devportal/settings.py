@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
+    # OAuth client credentials: how long an access token lasts, and the passphrase that
+    # encrypts the token-signing private keys in the database (unset: kept unencrypted).
+    access_token_ttl_seconds: int = Field(default=300, gt=0, le=86400)
+    signing_key_passphrase: SecretStr | None = None
     # Days before a key or client secret expires that its owners are mailed; 0: never.
     credential_expiry_warning_days: int = Field(default=7, ge=0, le=365)
     # PostgreSQL's event log (devportal.pgbus): how long a process waits for an event id
@@ -91,6 +95,7 @@ class Settings(BaseSettings):
         "bootstrap_admin_password",
         "spa_dir",
         "metrics",
+        "signing_key_passphrase",
         mode="before",
     )
     @classmethod

@@ -167,6 +167,17 @@ class World:
             "key", who, lambda: self.catalog.key(self.owner.token, self._app(who)).id
         )
 
+    def new_client(self, who: str) -> str:
+        def make() -> str:
+            query = (
+                "mutation($a: ID!) { generateClientCredential(applicationId: $a) "
+                "{ credential { id } } }"
+            )
+            data = self.api.data(query, {"a": self._app(who)}, self.owner.token)
+            return str(data["generateClientCredential"]["credential"]["id"])
+
+        return self.target("client", who, make)
+
     def new_registration(self, who: str) -> str:
         def make() -> str:
             registration = self.catalog.register(self.owner.token, self._app(who), self.weather)
@@ -386,6 +397,16 @@ CASES = [
         "mutation($id: ID!) { rotateCredential(id: $id, gracePeriodSeconds: 0) { key } }",
         OWNER,
         _id("new_key"),
+    ),
+    Case(
+        "mutation($id: ID!) { generateClientCredential(applicationId: $id) { clientSecret } }",
+        OWNER,
+        _id("app"),
+    ),
+    Case(  # as for keys: admins may revoke any client credential
+        "mutation($id: ID!) { revokeClientCredential(id: $id) }",
+        expect(UNAUTHENTICATED, OK, NOT_FOUND, OK),
+        _id("new_client"),
     ),
     Case(  # admins may revoke any key: a leaked one
         "mutation($id: ID!) { revokeCredential(id: $id) }",

@@ -18,6 +18,7 @@ from devportal.models.audit import AuditAction, AuditEntry
 from devportal.models.catalog import AuthStrategy, Service, ServiceVersion
 from devportal.models.event_log import EventLogEntry
 from devportal.models.mail import MailStatus, OutboxMessage
+from devportal.models.oauth import ClientCredential, SigningKey
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
 from devportal.models.throttle import Throttle
 
@@ -29,6 +30,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "AuthStrategy",
+    "ClientCredential",
     "Credential",
     "Developer",
     "DeveloperStatus",
@@ -42,5 +44,6 @@ __all__ = [
     "RegistrationStatus",
     "Service",
     "ServiceVersion",
+    "SigningKey",
     "Throttle",
 ]

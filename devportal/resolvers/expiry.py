@@ -1,4 +1,4 @@
-"""Expiry warnings: one mail per credential about to expire, whatever the number of processes.
+"""Expiry warnings: one mail per API key or client credential about to expire, once in all.
 
 Each process's housekeeping claims the credentials expiring within the warning
 window in one conditional UPDATE (``expiry_warned_at IS NULL``): on PostgreSQL a
@@ -10,6 +10,7 @@ mail is queued in the same transaction as the claim.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,33 +19,18 @@ from sqlmodel import col
 from devportal.db import ANNOUNCE_AS
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
-from devportal.models import Application, Credential, Developer
+from devportal.models import Application, ClientCredential, Credential, Developer
 
 
 async def warn_expiring(
     *, session: AsyncSession, now: datetime, within: timedelta, link: str
 ) -> int:
-    """Claim every credential expiring within ``within`` not yet warned about, and mail
-    its application's owner. Returns how many were claimed."""
-    claimed = (
-        await session.execute(
-            sa.update(Credential)
-            .where(
-                col(Credential.expiry_warned_at).is_(None),
-                col(Credential.expires_at) > now,
-                col(Credential.expires_at) <= now + within,
-            )
-            .values(expiry_warned_at=now)
-            .returning(
-                col(Credential.application_id),
-                col(Credential.key_prefix),
-                col(Credential.name),
-                col(Credential.expires_at),
-            ),
-            # No cache shows whether a warning went out: none needs emptying.
-            execution_options={"synchronize_session": False, ANNOUNCE_AS: "expiry_warning"},
-        )
-    ).all()
+    """Claim every API key and client credential expiring within ``within`` not yet
+    warned about, and mail its application's owner. Returns how many were claimed."""
+    claimed = [
+        *await _claim(session, Credential, col(Credential.key_prefix), now, within),
+        *await _claim(session, ClientCredential, col(ClientCredential.client_id), now, within),
+    ]
     if not claimed:
         return 0
     owners = await _owners(session, {row.application_id for row in claimed})
@@ -56,13 +42,38 @@ async def warn_expiring(
             mail=templates.credential_expiring(
                 full_name=developer.full_name,
                 application=application.name,
-                credential=row.key_prefix,
+                credential=row.label,
                 name=row.name,
                 expires=f"{row.expires_at:%Y-%m-%d %H:%M} UTC",
                 link=link,
             ),
         )
     return len(claimed)
+
+
+async def _claim(
+    session: AsyncSession,
+    model: type[Credential] | type[ClientCredential],
+    label: Any,
+    now: datetime,
+    within: timedelta,
+) -> list[Any]:
+    """One conditional UPDATE ... RETURNING: the rows this process won."""
+    result = await session.execute(
+        sa.update(model)
+        .where(
+            col(model.expiry_warned_at).is_(None),
+            col(model.expires_at) > now,
+            col(model.expires_at) <= now + within,
+        )
+        .values(expiry_warned_at=now)
+        .returning(
+            col(model.application_id), label.label("label"), col(model.name), col(model.expires_at)
+        ),
+        # No cache shows whether a warning went out: none needs emptying.
+        execution_options={"synchronize_session": False, ANNOUNCE_AS: "expiry_warning"},
+    )
+    return list(result.all())
 
 
 async def _owners(

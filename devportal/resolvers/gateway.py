@@ -19,7 +19,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -43,6 +43,9 @@ from devportal.resolvers.checks import is_slug, is_version_name
 from devportal.resolvers.key_use import UseRecorder
 from devportal.resolvers.strategies import VersionStrategies
 from devportal.security import token_digest
+
+if TYPE_CHECKING:  # it builds its answers from this module's Decision
+    from devportal.resolvers.bearer import TokenCheck
 
 log = logging.getLogger("devportal.gateway")
 
@@ -156,14 +159,11 @@ def _short(digest: str) -> int:
 class Gateway:
     """The check, its cache and its use recorder, for one process."""
 
-    def __init__(self, db: Database, *, max_entries: int) -> None:
+    def __init__(self, db: Database, *, max_entries: int, tokens: TokenCheck) -> None:
         self.db = db
         self.cache = GatewayCache(db, max_entries)
-        # Imported here: the token check builds its answers from this module's Decision.
-        from devportal.resolvers.bearer import TokenCheck
-
         self.strategies = VersionStrategies(db)
-        self.tokens = TokenCheck(db, max_entries)
+        self.tokens = tokens
         self.uses = UseRecorder()
 
     @contextlib.asynccontextmanager

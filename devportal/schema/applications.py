@@ -18,9 +18,11 @@ from devportal.schema.permissions import IsAuthenticated, IsDeveloper
 from devportal.schema.relay import Connection, node_pk, visible_nodes
 
 if TYPE_CHECKING:
+    from devportal.schema.client_credentials import ClientCredential
     from devportal.schema.registrations import Registration
 
 LazyRegistration = Annotated["Registration", strawberry.lazy("devportal.schema.registrations")]
+LazyClient = Annotated["ClientCredential", strawberry.lazy("devportal.schema.client_credentials")]
 
 
 @strawberry.type(
@@ -52,6 +54,16 @@ class Application(relay.Node):
     async def credentials(self, info: Info) -> list[Credential]:
         rows = await info.context.loaders.credentials_of_application.load(self.id)
         return [Credential.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="OAuth client credentials, for versions whose auth strategy is "
+        "OPENID_CONNECT (client IDs only), oldest first."
+    )
+    async def client_credentials(self, info: Info) -> list[LazyClient]:
+        from devportal.schema.client_credentials import ClientCredential
+
+        rows = await info.context.loaders.client_credentials_of_application.load(self.id)
+        return [ClientCredential.from_row(row) for row in rows]
 
     @classmethod
     def from_row(cls, row: models.Application) -> Application:

@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 from devportal.events import InProcessBus
 from devportal.models import (
     Application,
+    ClientCredential,
     Credential,
     Developer,
     Registration,
@@ -35,6 +36,7 @@ class Loaders:
     applications_of_developer: DataLoader[PageRequest, Page[Application]]
     registrations_of_application: DataLoader[int, list[Registration]]
     credentials_of_application: DataLoader[int, list[Credential]]
+    client_credentials_of_application: DataLoader[int, list[ClientCredential]]
 
 
 @dataclass(frozen=True)
@@ -66,5 +68,8 @@ def make_loaders(session: AsyncSession, shared: ProcessRows) -> Loaders:
         ),
         credentials_of_application=DataLoader(
             partial(rows_grouped_by, session, Credential, "application_id")
+        ),
+        client_credentials_of_application=DataLoader(
+            partial(rows_grouped_by, session, ClientCredential, "application_id")
         ),
     )

@@ -6,6 +6,7 @@ from devportal.schema.account_mutations import AccountMutation
 from devportal.schema.admins import AdminMutation
 from devportal.schema.applications import ApplicationMutation
 from devportal.schema.catalog import CatalogMutation
+from devportal.schema.client_credentials import ClientCredentialMutation
 from devportal.schema.registrations import RegistrationMutation
 from devportal.schema.self_service import SelfServiceMutation
 
@@ -15,6 +16,7 @@ class Mutation(
     AccountMutation,
     CatalogMutation,
     ApplicationMutation,
+    ClientCredentialMutation,
     RegistrationMutation,
     SelfServiceMutation,
     AdminMutation,

@@ -32,6 +32,7 @@ ACCOUNT_READS = (
     "registration",
     "credential",
     "credential_use",  # lastUsedAt, written in the background by the gateway check
+    "client_credential",
     "developer",
     "admin",
 )
