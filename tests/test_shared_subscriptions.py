@@ -8,11 +8,13 @@ them each get their own. Over real WebSockets against a real server.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
 from devportal.settings import Settings
+from tests.conftest import POSTGRES_URL
 from tests.servers import LEGACY_WS, GraphQLWebSocket
 from tests.support import SmtpServer, counting_statements
 from tests.test_subscriptions import EVENTS, Live, _registered, serve
@@ -36,8 +38,13 @@ def _event(feed: GraphQLWebSocket) -> dict[str, Any]:
     return event
 
 
-def _feeds(live: Live, token: str, count: int, query: str, variables: Any) -> list[tuple[Any, str]]:
-    """``count`` subscriptions on as few connections as the per-connection cap allows."""
+def _feeds(
+    live: Live, token: str, count: int, query: str, variables: Any, counted_by: Live | None = None
+) -> list[tuple[Any, str]]:
+    """``count`` subscriptions on as few connections as the per-connection cap allows.
+
+    ``counted_by``: the server whose join counter sees this one's joins too (two
+    servers in one test process log to the same logger)."""
     per_feed = live.settings.max_subscriptions_per_connection
     feeds: list[tuple[Any, str]] = []
     while len(feeds) < count:
@@ -46,8 +53,9 @@ def _feeds(live: Live, token: str, count: int, query: str, variables: Any) -> li
         for n in range(min(per_feed, count - len(feeds))):
             connection.subscribe(query, variables, id=str(n))
             feeds.append((connection, str(n)))
-    live.expected_joins += count
-    live.joined.wait_for(live.expected_joins)
+    counter = counted_by or live
+    counter.expected_joins += count
+    counter.joined.wait_for(counter.expected_joins)
     return feeds
 
 
@@ -141,3 +149,41 @@ def test_a_shared_feed_goes_on_when_some_of_its_subscribers_leave(live: Live) ->
     again = live.subscribe(ada.token, EVENTS, {"app": app_id})
     live.catalog.decide("rejectRegistration", registration["id"])
     assert _event(again)["kind"] == "REJECTED"
+
+
+def _reads_on_each(
+    workers: tuple[Live, Live], token: str, app_id: str, count: int, registration: dict[str, Any]
+) -> list[int]:
+    """Statements on each server while ``count`` more subscribers on each get an event."""
+    variables = {"app": app_id}
+    feeds = [_feeds(w, token, count, READING, variables, workers[0]) for w in workers]
+    with ExitStack() as counting:
+        statements = [
+            counting.enter_context(counting_statements(w.app.state.db.engine.sync_engine))
+            for w in workers
+        ]
+        workers[0].catalog.decide("approveRegistration", registration["id"])
+        for each in feeds:
+            _each_got(each, registration["id"])
+    assert any("credential" in statement for statement in statements[1]), statements
+    return [len(each) for each in statements]
+
+
+@pytest.fixture
+def second_worker(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
+    """Another server on the same database: its own engine, event listener, subscribers."""
+    yield from serve(settings, smtp)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)")
+def test_on_two_workers_each_reads_the_same_for_one_subscriber_as_for_many(
+    live: Live, second_worker: Live
+) -> None:
+    """A change made through one server, heard by subscribers on it and on the other."""
+    dev, app_id, first = _registered(live, "ada@example.com", "ada-app")
+    second = live.catalog.register(dev.token, app_id, live.catalog.service("maps"))
+    workers = (live, second_worker)
+    alone = _reads_on_each(workers, dev.token, app_id, 1, first)
+    crowd = _reads_on_each(workers, dev.token, app_id, 20, second)
+    assert crowd == alone
