@@ -302,3 +302,16 @@ async def _private_pems(database_url: str) -> list[str]:
             return [str(row[0]) for row in rows]
     finally:
         await engine.dispose()
+
+
+def test_client_credentials_are_audited_without_their_secret(world: World) -> None:
+    world.api.data(REVOKE, {"id": world.client.id}, world.dev.token)
+    query = """query($s: ID) { auditLog(subjectId: $s) { nodes { action summary
+      actor { ... on Developer { email } } subject { __typename } } } }"""
+    entries = world.api.data(query, {"s": world.client.id}, world.portal.admin)["auditLog"]
+    actions = [entry["action"] for entry in entries["nodes"]]
+    assert actions == ["CREDENTIAL_REVOKED", "CREDENTIAL_CREATED"]
+    for entry in entries["nodes"]:
+        assert world.client.client_id in entry["summary"]
+        assert world.client.secret not in entry["summary"]
+        assert entry["actor"] == {"email": "ada@example.com"}

@@ -17,9 +17,9 @@ from sqlmodel import col
 
 from devportal.db import execute_update
 from devportal.errors import Conflict, NotFound
-from devportal.models import ClientCredential, Developer
+from devportal.models import AuditAction, ClientCredential, Developer
 from devportal.models.base import utcnow
-from devportal.resolvers import lifetimes
+from devportal.resolvers import audit, lifetimes
 from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
@@ -67,6 +67,7 @@ async def generate_client_credential(
     )
     session.add(credential)
     await session.flush()
+    _audit(session, AuditAction.CREDENTIAL_CREATED, developer, credential, "created")
     return NewClient(credential=credential, secret=secret)
 
 
@@ -84,6 +85,19 @@ async def revoke_client_credential(
     await execute_update(
         session, sa.delete(ClientCredential).where(col(ClientCredential.id) == credential_id)
     )
+    _audit(session, AuditAction.CREDENTIAL_REVOKED, viewer, credential, "revoked")
+
+
+def _audit(
+    session: AsyncSession,
+    action: AuditAction,
+    actor: Viewer,
+    client: ClientCredential,
+    what: str,
+) -> None:
+    """As for keys: the client is named by its ID (not secret), never by its secret."""
+    summary = f"Client credential {client.client_id} of application {client.application_id} {what}"
+    audit.record(session, action=action, actor=actor, subject=client, summary=summary)
 
 
 async def visible_client_credential(

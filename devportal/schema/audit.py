@@ -151,7 +151,7 @@ def _global(value: relay.GlobalID | None, kinds: set[str], what: str) -> tuple[s
 
 
 SUBJECTS = {"Admin", "Application", "Credential", "Developer", "Registration", "Service"}
-SUBJECTS |= {"ServiceVersion"}
+SUBJECTS |= {"ServiceVersion", "ClientCredential"}
 
 
 @strawberry.type
