@@ -1,5 +1,5 @@
-"""The two pages a mailed link opens when no frontend is in front: confirm an
-email address, choose a new password.
+"""The pages a mailed link opens when no frontend is in front: confirm an email
+address, choose a new password, accept an admin invitation, confirm a new address.
 
 A GET only shows a form: mail scanners fetch links, and must not spend a
 one-time token. The form's POST does the work, through the same resolvers as
@@ -34,6 +34,16 @@ _RESET_FORM = """{error}<form method="post"><input type="hidden" name="token" va
 <p><label>New password (at least 12 characters)<br>
 <input type="password" name="password" minlength="12" required autocomplete="new-password">
 </label></p><button type="submit">Set my new password</button></form>"""
+
+_INVITATION_FORM = """{error}<p>Choose the password of your new admin account.</p>
+<form method="post"><input type="hidden" name="token" value="{token}">
+<p><label>Password (at least 12 characters)<br>
+<input type="password" name="password" minlength="12" required autocomplete="new-password">
+</label></p><button type="submit">Become an admin</button></form>"""
+
+_EMAIL_CHANGE_FORM = """<p>Confirm the new email address of your developer account.</p>
+<form method="post"><input type="hidden" name="token" value="{token}">
+<button type="submit">Use this address</button></form>"""
 
 _ASK_RESET_FORM = """<p>Enter the email address of your developer account, and we will send
 you a link to choose a new password.</p>
@@ -128,7 +138,41 @@ def page_routes(settings: Settings, db: Database) -> list[Route]:
         sent = "If an account has this address, a link to choose a new password is on its way."
         return _page("Reset your password", _message(sent))
 
+    async def accept_invitation(request: Request) -> HTMLResponse:
+        title = "Accept your invitation"
+        if request.method == "GET":
+            token = escape(request.query_params.get("token", ""))
+            return _page(title, _INVITATION_FORM.format(token=token, error=""))
+        form = await request.form()
+        token = str(form.get("token", ""))
+        try:
+            async with db.transaction() as session:
+                await accounts.accept_admin_invitation(
+                    session=session, token=token, password=str(form.get("password", ""))
+                )
+        except DomainError as error:
+            body = _INVITATION_FORM.format(token=escape(token), error=_message(error.message))
+            return _page(title, body, status=400)
+        return _page(title, _message("Welcome: you are an admin now. Log in as an admin."))
+
+    async def confirm_email_change(request: Request) -> HTMLResponse:
+        title = "Confirm your new email address"
+        if request.method == "GET":
+            token = escape(request.query_params.get("token", ""))
+            return _page(title, _EMAIL_CHANGE_FORM.format(token=token))
+        form = await request.form()
+        try:
+            async with db.transaction() as session:
+                await accounts.confirm_email_change(
+                    session=session, token=str(form.get("token", ""))
+                )
+        except DomainError as error:
+            return _page(title, _message(error.message), status=400)
+        return _page(title, _message("Your email address is changed. Log in with the new one."))
+
     return [
         Route("/confirm-email", confirm_email, methods=["GET", "POST"]),
         Route("/reset-password", reset_password, methods=["GET", "POST"]),
+        Route("/accept-invitation", accept_invitation, methods=["GET", "POST"]),
+        Route("/confirm-email-change", confirm_email_change, methods=["GET", "POST"]),
     ]

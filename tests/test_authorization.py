@@ -77,6 +77,7 @@ ADMINS = expect(UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, OK)
 DEVELOPERS = expect(UNAUTHENTICATED, OK, OK, FORBIDDEN)
 OWNER = expect(UNAUTHENTICATED, OK, NOT_FOUND, FORBIDDEN)  # the owner's objects
 NODE = expect(NULL, OK, NULL, OK)  # node(id) of the owner's objects
+BAD_TOKEN = dict.fromkeys(ACTORS, "INVALID_TOKEN")  # a made-up token, whoever sends it
 SHARED = "refused"  # stands for every caller of a row that the server must refuse
 
 
@@ -449,6 +450,26 @@ CASES = [
         expect(UNAUTHENTICATED, WRONG_PASSWORD, WRONG_PASSWORD, FORBIDDEN),
     ),
     Case("mutation($id: ID!) { deleteDeveloper(id: $id) }", ADMINS, _id("pending_developer")),
+    Case(
+        'mutation { requestEmailChange(newEmail: "moved@matrix.test", password: "wrong one!") }',
+        expect(UNAUTHENTICATED, WRONG_PASSWORD, WRONG_PASSWORD, FORBIDDEN),
+    ),
+    Case('mutation { confirmEmailChange(token: "made-up") { id } }', BAD_TOKEN),
+    Case(
+        "mutation($e: String!) { inviteAdmin(email: $e) }",
+        ADMINS,
+        lambda w, who: {"e": w.email("invited", who)},
+    ),
+    Case(
+        'mutation { acceptAdminInvitation(token: "made-up", password: "long enough pass") '
+        "{ token } }",
+        BAD_TOKEN,
+    ),
+    Case(  # the only admin: removing it is refused even to itself
+        "mutation($id: ID!) { removeAdmin(id: $id) }",
+        expect(UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, "CONFLICT"),
+        _id("admin_id"),
+    ),
     # --- subscriptions ----------------------------------------------------------------------
     Case(EVENTS, expect(REFUSED, STARTS, STARTS, STARTS), label="all"),
     Case(

@@ -58,6 +58,8 @@ HASHING = {
     "resetPassword": 4,
     "changePassword": 4,
     "deleteMyAccount": 4,
+    "requestEmailChange": 4,
+    "acceptAdminInvitation": 4,
 }
 SCHEMA = graphql.build_schema(sdl())
 QUERY_FIELDS = sorted(SCHEMA.query_type.fields) if SCHEMA.query_type else []

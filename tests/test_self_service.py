@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.flows import ME, PASSWORD, Catalog, Portal
+from tests.support import body, token_from
 
 CHANGE = """
 mutation($current: String!, $new: String!) {
@@ -98,3 +99,64 @@ def test_admins_list_the_admins(portal: Portal) -> None:
     assert listed["nodes"][0]["email"] == "admin@portal.test"
     dev = portal.developer("ada@example.com")
     assert portal.api.error(admins, token=dev.token).code == "FORBIDDEN"
+
+
+ASK_CHANGE = """
+mutation($email: String!, $password: String!) {
+  requestEmailChange(newEmail: $email, password: $password) }
+"""
+CONFIRM_CHANGE = "mutation($token: String!) { confirmEmailChange(token: $token) { email } }"
+
+
+def test_changing_the_email_address(portal: Portal) -> None:
+    api = portal.api
+    dev = portal.developer("ada@example.com")
+    wrong = api.error(ASK_CHANGE, {"email": "ada@new.test", "password": "wrong one!"}, dev.token)
+    assert wrong.code == "INVALID_CREDENTIALS"
+    asked = api.data(ASK_CHANGE, {"email": "Ada@New.test", "password": PASSWORD}, dev.token)
+    assert asked == {"requestEmailChange": True}
+    notice = portal.inbox.wait_for("ada@example.com", "email address is changing")
+    assert "ada@new.test" in body(notice)
+    assert "token=" not in body(notice)
+    link = portal.inbox.wait_for("ada@new.test", "Confirm your new email")
+    assert "http://portal.test/confirm-email-change?token=" in body(link)
+    token = token_from(link)
+    assert api.data(ME, token=dev.token)["me"]["email"] == "ada@example.com"  # not yet
+
+    changed = api.data(CONFIRM_CHANGE, {"token": token})  # no session needed
+    assert changed == {"confirmEmailChange": {"email": "ada@new.test"}}
+    assert api.error(CONFIRM_CHANGE, {"token": token}).code == "INVALID_TOKEN"
+    assert portal.log_in("ada@new.test")
+    assert api.data(ME, token=dev.token)["me"]["email"] == "ada@new.test"
+
+
+def test_a_taken_address_gets_a_note_and_a_late_one_a_conflict(portal: Portal) -> None:
+    api = portal.api
+    ada = portal.developer("ada@example.com")
+    portal.developer("bob@example.com")
+    taken = api.data(ASK_CHANGE, {"email": "bob@example.com", "password": PASSWORD}, ada.token)
+    assert taken == {"requestEmailChange": True}
+    note = portal.inbox.wait_for("bob@example.com", "already has an account")
+    assert "token=" not in body(note)
+
+    api.data(ASK_CHANGE, {"email": "shared@example.com", "password": PASSWORD}, ada.token)
+    token = token_from(portal.inbox.wait_for("shared@example.com", "Confirm your new email"))
+    portal.developer("shared@example.com")  # someone takes it meanwhile
+    assert api.error(CONFIRM_CHANGE, {"token": token}).code == "CONFLICT"
+    same = api.error(ASK_CHANGE, {"email": "ada@example.com", "password": PASSWORD}, ada.token)
+    assert same.code == "BAD_USER_INPUT"
+    assert api.error(ASK_CHANGE, {"email": "x@y.test", "password": PASSWORD}).code == (
+        "UNAUTHENTICATED"
+    )
+
+
+def test_the_email_change_page_confirms_on_submit(portal: Portal) -> None:
+    dev = portal.developer("ada@example.com")
+    portal.api.data(ASK_CHANGE, {"email": "ada@new.test", "password": PASSWORD}, dev.token)
+    token = token_from(portal.inbox.wait_for("ada@new.test", "Confirm your new email"))
+    shown = portal.api.client.get(f"/confirm-email-change?token={token}")
+    assert shown.status_code == 200
+    assert shown.headers["X-Frame-Options"] == "DENY"
+    done = portal.api.client.post("/confirm-email-change", data={"token": token})
+    assert done.status_code == 200
+    assert portal.log_in("ada@new.test")

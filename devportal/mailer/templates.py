@@ -213,3 +213,63 @@ def credential_expiring(
             {link}
             """),
     )
+
+
+def admin_invitation(*, inviter: str, link: str, days: int) -> Mail:
+    return Mail(
+        _subject("You are invited to run the developer portal"),
+        _text(f"""
+            Hello,
+
+            {inviter} invites you to be an administrator of the developer portal.
+            To accept, choose your password here:
+
+            {link}
+
+            The link works once and for {days} days. If you did not expect this,
+            ignore this message.
+            """),
+    )
+
+
+def email_change(*, full_name: str, link: str) -> Mail:
+    return Mail(
+        _subject("Confirm your new email address"),
+        _text(f"""
+            Hello {full_name},
+
+            You asked to use this address for your developer portal account.
+            Confirm it by opening this link:
+
+            {link}
+
+            The link works once and expires soon. If you did not ask for this,
+            ignore this message.
+            """),
+    )
+
+
+def email_change_notice(*, full_name: str, new_email: str) -> Mail:
+    return Mail(
+        _subject("Your account's email address is changing"),
+        _text(f"""
+            Hello {full_name},
+
+            Someone logged in to your developer portal account asked to use
+            {new_email} instead of this address. It changes once the link sent
+            there is opened. If this was not you, change your password now.
+            """),
+    )
+
+
+def email_change_taken() -> Mail:
+    return Mail(
+        _subject("This address already has an account"),
+        _text("""
+            Hello,
+
+            Someone asked to move their developer portal account to this address,
+            but it already has an account, so nothing changes. If this was you,
+            log in with this address instead.
+            """),
+    )

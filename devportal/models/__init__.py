@@ -2,6 +2,8 @@
 
 from devportal.models.account import (
     Admin,
+    AdminToken,
+    AdminTokenPurpose,
     AuthSession,
     Developer,
     DeveloperStatus,
@@ -25,6 +27,8 @@ from devportal.models.throttle import Throttle
 __all__ = [
     "PORTAL_SETTINGS_ID",
     "Admin",
+    "AdminToken",
+    "AdminTokenPurpose",
     "Application",
     "AuditAction",
     "AuditEntry",

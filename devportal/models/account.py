@@ -20,6 +20,12 @@ class DeveloperStatus(StrEnum):
 class EmailTokenPurpose(StrEnum):
     CONFIRM_EMAIL = "CONFIRM_EMAIL"
     RESET_PASSWORD = "RESET_PASSWORD"  # noqa: S105 - a purpose, not a password
+    CHANGE_EMAIL = "CHANGE_EMAIL"
+
+
+class AdminTokenPurpose(StrEnum):
+    INVITATION = "INVITATION"
+    RESET_PASSWORD = "RESET_PASSWORD"  # noqa: S105 - a purpose, not a password
 
 
 class Admin(SQLModel, table=True):
@@ -82,6 +88,26 @@ class EmailToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     developer_id: int = Field(foreign_key="developer.id", ondelete="CASCADE", index=True)
     purpose: EmailTokenPurpose = Field(sa_type=enum_column(EmailTokenPurpose))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    new_email: str | None = Field(default=None, max_length=320)  # CHANGE_EMAIL: the address
+
+
+class AdminToken(SQLModel, table=True):
+    """A single-use link for an admin account, only its SHA-256 stored: an invitation
+    (to an address that has no admin yet) or a password reset (of ``admin_id``)."""
+
+    __tablename__ = "admin_token"
+    __table_args__ = IDS_NEVER_REUSED
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: AdminTokenPurpose = Field(sa_type=enum_column(AdminTokenPurpose))
+    email: str = Field(max_length=320, index=True)
+    admin_id: int | None = Field(
+        default=None, foreign_key="admin.id", ondelete="CASCADE", index=True
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

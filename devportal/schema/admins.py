@@ -8,7 +8,7 @@ import strawberry
 
 from devportal.resolvers import accounts
 from devportal.resolvers.application_search import all_applications
-from devportal.schema.accounts import Admin
+from devportal.schema.accounts import Admin, AuthPayload, account_of
 from devportal.schema.applications import Application
 from devportal.schema.arguments import After, First, Id
 from devportal.schema.context import Info
@@ -63,5 +63,55 @@ class AdminMutation:
         async with info.context.transaction() as session:
             await accounts.delete_developer(
                 session=session, admin=info.context.admin, developer_id=node_pk(id, "Developer")
+            )
+        return strawberry.ID(str(id))
+
+    @strawberry.mutation(
+        description="Mail an invitation to become an admin (a link to /accept-invitation, "
+        "valid 7 days). CONFLICT if the address is an admin's already. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def invite_admin(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="Where to send the invitation.")],
+    ) -> bool:
+        async with info.context.transaction() as session:
+            await accounts.invite_admin(
+                session=session,
+                settings=info.context.settings,
+                admin=info.context.admin,
+                email=email,
+            )
+        return True
+
+    @strawberry.mutation(
+        description="Become an admin with the token from an invitation, choosing a password; "
+        "logs in. INVALID_TOKEN if used or expired."
+    )
+    async def accept_admin_invitation(
+        self,
+        info: Info,
+        token: Annotated[str, strawberry.argument(description="The token from the emailed link.")],
+        password: Annotated[str, strawberry.argument(description="At least 12 characters.")],
+    ) -> AuthPayload:
+        async with info.context.transaction() as session:
+            admin = await accounts.accept_admin_invitation(
+                session=session, token=token, password=password
+            )
+            issued = accounts.issue_session(session, info.context.settings, admin)
+        return AuthPayload(
+            token=issued.token, expires_at=issued.expires_at, account=account_of(admin)
+        )
+
+    @strawberry.mutation(
+        description="Remove an admin (yourself too) and end their sessions; removing the last "
+        "admin is CONFLICT. Returns the ID. Admins only.",
+        permission_classes=[IsAdmin],
+    )
+    async def remove_admin(self, info: Info, id: Id) -> strawberry.ID:
+        async with info.context.transaction() as session:
+            await accounts.remove_admin(
+                session=session, admin=info.context.admin, admin_id=node_pk(id, "Admin")
             )
         return strawberry.ID(str(id))

@@ -75,3 +75,38 @@ class SelfServiceMutation:
                 session=session, developer=info.context.developer, password=password
             )
         return True
+
+    @strawberry.mutation(
+        description="Ask to change your email address: a link goes to the new address, a "
+        "notice to the old one. True whether or not the new address is taken (a taken one "
+        "gets a note). A wrong password is INVALID_CREDENTIALS. Developers only.",
+        permission_classes=[IsDeveloper],
+    )
+    async def request_email_change(
+        self,
+        info: Info,
+        new_email: Annotated[str, strawberry.argument(description="The address to use.")],
+        password: CurrentPassword,
+    ) -> bool:
+        async with info.context.transaction() as session:
+            await accounts.request_email_change(
+                session=session,
+                settings=info.context.settings,
+                developer=info.context.developer,
+                new_email=new_email,
+                password=password,
+            )
+        return True
+
+    @strawberry.mutation(
+        description="Switch to the new address with the token from the link (no session "
+        "needed). CONFLICT if it was taken meanwhile; INVALID_TOKEN if used or expired."
+    )
+    async def confirm_email_change(
+        self,
+        info: Info,
+        token: Annotated[str, strawberry.argument(description="The token from the emailed link.")],
+    ) -> Developer:
+        async with info.context.transaction() as session:
+            row = await accounts.confirm_email_change(session=session, token=token)
+        return Developer.from_row(row)

@@ -14,7 +14,15 @@ from devportal.db import mark_mail_queued
 from devportal.errors import InvalidToken
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
-from devportal.models import Developer, EmailToken, EmailTokenPurpose, OutboxMessage
+from devportal.models import (
+    Admin,
+    AdminToken,
+    AdminTokenPurpose,
+    Developer,
+    EmailToken,
+    EmailTokenPurpose,
+    OutboxMessage,
+)
 from devportal.models.base import utcnow
 from devportal.resolvers import throttle
 from devportal.security import new_token, token_digest
@@ -79,6 +87,27 @@ async def mail_developer(session: AsyncSession, address: str, mail: templates.Ma
     either way, as for ``store_email_token``."""
     row = OutboxMessage(recipient=address, subject=mail.subject, body=mail.body)
     await _insert_where(session, row, sa.exists().where(col(Developer.email) == address))
+    mark_mail_queued(session)
+
+
+async def store_admin_token(
+    session: AsyncSession, address: str, token: str, ttl_seconds: int
+) -> None:
+    """As ``store_email_token``, for the admin with this address: a reset link."""
+    row = AdminToken(
+        token_hash=token_digest(token),
+        purpose=AdminTokenPurpose.RESET_PASSWORD,
+        email=address,
+        admin_id=0,  # taken from the admin's row
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    )
+    await _insert_where(session, row, col(Admin.email) == address, admin_id=col(Admin.id))
+
+
+async def mail_admin(session: AsyncSession, address: str, mail: templates.Mail) -> None:
+    """As ``mail_developer``, to the admin with this address."""
+    row = OutboxMessage(recipient=address, subject=mail.subject, body=mail.body)
+    await _insert_where(session, row, sa.exists().where(col(Admin.email) == address))
     mark_mail_queued(session)
 
 

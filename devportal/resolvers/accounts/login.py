@@ -78,7 +78,7 @@ async def _log_in(
         if new_hash is not None:
             await _store_hash(session, account, new_hash)
         if refusal is None:
-            return _issue_session(session, settings, account)
+            return issue_session(session, settings, account)
     raise refusal  # after the commit: the right password still cleared the count
 
 
@@ -105,7 +105,7 @@ async def _store_hash(session: AsyncSession, account: Account, password_hash: st
     )
 
 
-def _issue_session(session: AsyncSession, settings: Settings, account: Account) -> IssuedSession:
+def issue_session(session: AsyncSession, settings: Settings, account: Account) -> IssuedSession:
     token = new_token()
     expires_at = utcnow() + timedelta(seconds=settings.session_ttl_seconds)
     auth = AuthSession(token_hash=token_digest(token), expires_at=expires_at)
