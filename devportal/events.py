@@ -71,6 +71,22 @@ class RegistrationChanged:
     application_description: str | None
     application_created_at: datetime
     application_updated_at: datetime
+    team_id: int | None = None  # a team application: its members see the event
+
+
+@dataclass(frozen=True)
+class AccessChanged:
+    """Who may read an application changed, for live subscribers to follow at once.
+
+    Either a developer's role in a team (``role`` None: they left or were
+    removed), or an application moved (``application_id``, now owned by
+    ``developer_id`` and in ``team_id``, or its owner's alone when that is None).
+    """
+
+    developer_id: int
+    team_id: int | None
+    role: str | None = None
+    application_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +102,16 @@ class TablesChanged:
     keys_added: tuple[str, ...] = ()
 
 
-Event = DeveloperStatusChanged | SessionsEnded | RegistrationChanged | TablesChanged
+Event = DeveloperStatusChanged | SessionsEnded | RegistrationChanged | AccessChanged | TablesChanged
 _EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (DeveloperStatusChanged, SessionsEnded, RegistrationChanged, TablesChanged)
+    for cls in (
+        DeveloperStatusChanged,
+        SessionsEnded,
+        RegistrationChanged,
+        AccessChanged,
+        TablesChanged,
+    )
 }
 
 

@@ -82,9 +82,12 @@ def _body(decision: Decision) -> bytes:
 @lru_cache(maxsize=4096)
 def _consumer_headers(consumer: Consumer) -> dict[str, str]:
     """Worked out once per consumer: the check answers the same one many times a second."""
-    return NO_STORE | {
+    headers = NO_STORE | {
         "X-Consumer-Application-Id": to_base64("Application", consumer.application_id),
         "X-Consumer-Application-Reference-Id": consumer.reference_id,
         "X-Consumer-Developer-Id": to_base64("Developer", consumer.developer_id),
         "X-Consumer-Developer-Email": consumer.developer_email,
     }
+    if consumer.team_id is not None:
+        headers["X-Consumer-Team-Id"] = to_base64("Team", consumer.team_id)
+    return headers

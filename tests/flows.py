@@ -201,3 +201,41 @@ class Catalog:
         if registration["status"] == "PENDING":
             self.decide("approveRegistration", registration["id"])
         return self.key(token, application_id)
+
+
+CREATE_TEAM = "mutation($name: String!) { createTeam(name: $name) { id name } }"
+INVITE = """
+mutation($team: ID!, $email: String!, $role: TeamRole!) {
+  inviteToTeam(teamId: $team, email: $email, role: $role) { id email role expiresAt } }
+"""
+ACCEPT_INVITATION = "mutation($token: String!) { acceptTeamInvitation(token: $token) { id } }"
+REMOVE_MEMBER = """
+mutation($team: ID!, $dev: ID!) { removeTeamMember(teamId: $team, developerId: $dev) { id } }
+"""
+
+
+class Teams:
+    """Teams as their owners run them: invitations go by real mail."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+        self.api = portal.api
+
+    def create(self, token: str, name: str = "Platform") -> str:
+        return str(self.api.data(CREATE_TEAM, {"name": name}, token)["createTeam"]["id"])
+
+    def invite(self, token: str, team_id: str, email: str, role: str = "MEMBER") -> str:
+        """The token of the invitation mailed to ``email``."""
+        self.api.data(INVITE, {"team": team_id, "email": email, "role": role}, token)
+        return token_from(self.portal.inbox.wait_for(email, "Join the team"))
+
+    def join(self, owner: str, team_id: str, member: DeveloperLogin, role: str = "MEMBER") -> None:
+        invitation = self.invite(owner, team_id, member.email, role)
+        self.api.data(ACCEPT_INVITATION, {"token": invitation}, member.token)
+
+    def remove(self, token: str, team_id: str, member: DeveloperLogin) -> None:
+        self.api.data(REMOVE_MEMBER, {"team": team_id, "dev": member.id}, token)
+
+    def application(self, token: str, team_id: str, reference_id: str) -> str:
+        app = {"name": "Team App", "referenceId": reference_id, "teamId": team_id}
+        return str(self.api.data(CREATE_APP, {"input": app}, token)["createApplication"]["id"])

@@ -44,7 +44,7 @@ from websockets.exceptions import ConnectionClosed
 from devportal.app import create_app
 from devportal.schema import sdl
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
-from tests.flows import CONFIRM, LOG_IN, PASSWORD, Catalog, DeveloperLogin, Portal, Version
+from tests.flows import CONFIRM, LOG_IN, PASSWORD, Catalog, DeveloperLogin, Portal, Teams, Version
 from tests.servers import GraphQLWebSocket, graphql_websocket, threaded_server
 from tests.support import (
     WAIT,
@@ -99,6 +99,7 @@ class World:
     app: str  # the owner's application
     registration: str  # its pending registration for weather v1
     key: str  # one of its keys
+    team: str  # the owner's team
     joins: int = 0
     _serial: Iterator[int] = field(default_factory=itertools.count)
     _shared: dict[str, str] = field(default_factory=dict)
@@ -186,6 +187,33 @@ class World:
             return str(registration["id"])
 
         return self.target("registration", who, make)
+
+    def new_team(self, who: str) -> str:
+        return self.target("team", who, lambda: self.teams.create(self.owner.token))
+
+    def team_with_other(self, who: str) -> str:
+        """A team of the owner's with ``other`` in it: the owner removes, ``other`` leaves."""
+
+        def make() -> str:
+            team = self.teams.create(self.owner.token)
+            self.teams.join(self.owner.token, team, self.other)
+            return team
+
+        return self.target("team with other", who, make)
+
+    def invitation(self, who: str) -> str:
+        """An invitation of ``other``'s team, to the owner's address."""
+
+        def make() -> str:
+            return self.teams.invite(
+                self.other.token, self.teams.create(self.other.token), self.owner.email
+            )
+
+        return self.target("invitation", who, make)
+
+    @property
+    def teams(self) -> Teams:
+        return Teams(self.portal)
 
     def session(self, actor: str) -> str | None:
         """A session of the actor's own to end, or the actor's token if they cannot get one."""
@@ -282,6 +310,13 @@ CASES = [
         expect(UNAUTHENTICATED, OK, NOT_FOUND, OK),
         _id("app"),
     ),
+    Case("{ myTeams { id } }", DEVELOPERS),
+    Case(
+        "query($id: ID!) { team(id: $id) { id } }",
+        expect(UNAUTHENTICATED, OK, NOT_FOUND, OK),
+        _id("team"),
+    ),
+    Case(NODE_QUERY, NODE, _id("team"), "Team"),
     Case("{ pendingRegistrations { totalCount } }", ADMINS),
     Case("{ registrations { totalCount } }", ADMINS),
     Case("{ auditLog { totalCount } }", ADMINS),
@@ -470,6 +505,40 @@ CASES = [
         expect(UNAUTHENTICATED, FORBIDDEN, FORBIDDEN, "CONFLICT"),
         _id("admin_id"),
     ),
+    # --- mutations: teams (every role on a team application: test_team_access.py) -----------
+    Case(
+        "mutation($n: String!) { createTeam(name: $n) { id } }",
+        DEVELOPERS,
+        lambda w, who: {"n": "T"},
+    ),
+    Case('mutation($id: ID!) { renameTeam(id: $id, name: "Renamed") { id } }', OWNER, _id("team")),
+    Case("mutation($id: ID!) { deleteTeam(id: $id) }", OWNER, _id("new_team")),
+    Case(
+        "mutation($t: ID!, $e: String!) { inviteToTeam(teamId: $t, email: $e) { id } }",
+        OWNER,
+        lambda w, who: {"t": w.team, "e": w.email("invited", who)},
+    ),
+    Case(
+        "mutation($t: String!) { acceptTeamInvitation(token: $t) { id } }",
+        expect(UNAUTHENTICATED, OK, FORBIDDEN, FORBIDDEN),
+        lambda w, who: {"t": w.invitation(who)},
+    ),
+    Case(
+        "mutation($t: ID!, $d: ID!) { setTeamMemberRole(teamId: $t, developerId: $d, "
+        "role: OWNER) { id } }",
+        OWNER,
+        lambda w, who: {"t": w.team, "d": w.owner.id},
+    ),
+    Case(  # the owner removes other; other leaves
+        "mutation($t: ID!, $d: ID!) { removeTeamMember(teamId: $t, developerId: $d) { id } }",
+        expect(UNAUTHENTICATED, OK, OK, FORBIDDEN),
+        lambda w, who: {"t": w.team_with_other(who), "d": w.other.id},
+    ),
+    Case(
+        "mutation($id: ID!, $t: ID) { moveApplication(id: $id, teamId: $t) { id } }",
+        OWNER,
+        lambda w, who: {"id": w.new_app(who), "t": w.team},
+    ),
     # --- subscriptions ----------------------------------------------------------------------
     Case(EVENTS, expect(REFUSED, STARTS, STARTS, STARTS), label="all"),
     Case(
@@ -552,6 +621,7 @@ def _seed(url: str, portal: Portal, joined: LogCounter) -> World:
         app=app,
         registration=catalog.register(owner.token, app, weather)["id"],
         key=catalog.key(owner.token, app).id,
+        team=Teams(portal).create(owner.token),
     )
 
 

@@ -273,3 +273,22 @@ def email_change_taken() -> Mail:
             log in with this address instead.
             """),
     )
+
+
+def team_invitation(*, team: str, inviter: str, role: str, link: str) -> Mail:
+    return Mail(
+        _subject("Join the team {team} on the developer portal", team=team),
+        _text(f"""
+            Hello,
+
+            {inviter} invites you to the team "{team}" as {role.lower()}: its members
+            share applications, their access and their API keys.
+
+            To join, log in with the developer account of this address and open:
+
+            {link}
+
+            The link works once and expires in 7 days. If you do not want to join,
+            ignore this message.
+            """),
+    )

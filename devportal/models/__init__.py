@@ -22,6 +22,7 @@ from devportal.models.event_log import EventLogEntry
 from devportal.models.mail import MailStatus, OutboxMessage
 from devportal.models.oauth import ClientCredential, SigningKey
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
+from devportal.models.team import Team, TeamInvitation, TeamMember, TeamRole
 from devportal.models.throttle import Throttle
 
 __all__ = [
@@ -49,5 +50,9 @@ __all__ = [
     "Service",
     "ServiceVersion",
     "SigningKey",
+    "Team",
+    "TeamInvitation",
+    "TeamMember",
+    "TeamRole",
     "Throttle",
 ]

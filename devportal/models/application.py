@@ -21,6 +21,8 @@ class Application(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     developer_id: int = Field(foreign_key="developer.id", ondelete="CASCADE", index=True)
+    # A team application: its team's members share it (a team holding any cannot go).
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     name: str = Field(max_length=200)
     reference_id: str = Field(max_length=100, unique=True)
     description: str | None = Field(default=None, sa_type=sa.Text)

@@ -1,4 +1,5 @@
-"""Applications: owned by one developer; another developer's is NOT_FOUND, never FORBIDDEN."""
+"""Applications: owned by one developer, or shared by a team; who may do what is
+``access``'s rule (another developer's is NOT_FOUND, never FORBIDDEN)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from sqlmodel import col
 
 from devportal.db import execute_update, queue_event
 from devportal.errors import BadUserInput, NotFound
-from devportal.events import RegistrationChanged
+from devportal.events import AccessChanged, RegistrationChanged
 from devportal.models import Application, Developer, Registration
 from devportal.models.base import utcnow
-from devportal.resolvers.access import Act, application_for, readable_by
+from devportal.resolvers.access import Act, application_for, readable_by, team_for
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.common import Account, save_unique
 from devportal.resolvers.pagination import Page, PageRequest, paginate
@@ -27,6 +28,7 @@ class ApplicationData:
     name: str
     reference_id: str
     description: str | None = None
+    team_id: int | None = None  # create in this team (ignored by updates)
 
 
 def _checked(data: ApplicationData) -> ApplicationData:
@@ -40,6 +42,7 @@ def _checked(data: ApplicationData) -> ApplicationData:
         name=required_text(data.name, "The name"),
         reference_id=reference_id,
         description=optional_text(data.description, "The description", limit=2000, lines=True),
+        team_id=data.team_id,
     )
 
 
@@ -50,10 +53,14 @@ def _taken(reference_id: str) -> str:
 async def create_application(
     *, session: AsyncSession, developer: Developer, data: ApplicationData
 ) -> Application:
+    """A personal application, or (``data.team_id``) one in a team the developer is in."""
     data = _checked(data)
     assert developer.id is not None
+    if data.team_id is not None:
+        await team_for(session, developer, data.team_id)
     application = Application(
         developer_id=developer.id,
+        team_id=data.team_id,
         name=data.name,
         reference_id=data.reference_id,
         description=data.description,
@@ -93,6 +100,32 @@ async def delete_application(
     )
 
 
+async def move_application(
+    *, session: AsyncSession, developer: Developer, application_id: int, team_id: int | None
+) -> Application:
+    """Into one of the developer's teams, or (``team_id`` None) back to the developer alone.
+
+    Who may move it is who may delete it (its owner, or its team's OWNERs); the one
+    who moves it becomes its ``owner``. Live subscribers follow at once.
+    """
+    application = await application_for(session, developer, application_id, Act.MANAGE, lock=True)
+    if team_id is not None:
+        await team_for(session, developer, team_id)
+    assert developer.id is not None
+    if application.team_id == team_id and application.developer_id == developer.id:
+        return application
+    application.team_id = team_id
+    application.developer_id = developer.id
+    application.updated_at = utcnow()
+    session.add(application)
+    await session.flush()
+    queue_event(
+        session,
+        AccessChanged(developer_id=developer.id, team_id=team_id, application_id=application_id),
+    )
+    return application
+
+
 async def my_applications(
     *, session: AsyncSession, developer: Developer, first: int | None, after: str | None
 ) -> Page[Application]:
@@ -104,8 +137,8 @@ async def my_applications(
 def applications_request(
     *, viewer: Account, developer_id: int, first: int | None, after: str | None
 ) -> PageRequest:
-    """The page of a developer's applications to load in a batch (``batches``): for that
-    developer and for admins."""
+    """The page of a developer's personal applications (not their teams') to load in a
+    batch (``batches``): for that developer and for admins."""
     _require_applications_visible(viewer, developer_id)
     return PageRequest.of(developer_id, first=first, after=after)
 
@@ -135,4 +168,5 @@ def registration_event(
         application_description=application.description,
         application_created_at=application.created_at,
         application_updated_at=application.updated_at,
+        team_id=application.team_id,
     )

@@ -67,20 +67,26 @@ async def rows_grouped_by(
 
 
 async def pages_grouped_by(
-    session: AsyncSession, model: type[Row], key: str, requests: Sequence[PageRequest]
+    session: AsyncSession,
+    model: type[Row],
+    key: str,
+    requests: Sequence[PageRequest],
+    *,
+    where: Any = None,
 ) -> list[Page[Row]]:
     """For each request, a page of the rows whose ``key`` column holds its parent.
 
     Pages as ``pagination.paginate`` makes them (oldest first, keyset cursors,
     the whole list's total), in one statement for all the parents that ask
     for the same page size and cursor: in practice, one per list level.
+    ``where`` keeps only the rows it holds true for.
     """
     parents_by_window: dict[tuple[int, int | None], list[int]] = defaultdict(list)
     for request in requests:
         parents_by_window[request.size, request.after].append(request.parent)
     pages: dict[PageRequest, Page[Row]] = {}
     for (size, after), parents in parents_by_window.items():
-        found = await _pages(session, model, key, parents, size=size, after=after)
+        found = await _pages(session, model, key, parents, size=size, after=after, where=where)
         for parent in parents:
             pages[PageRequest(parent, size, after)] = found[parent]
     return [pages[request] for request in requests]
@@ -94,11 +100,12 @@ async def _pages(
     *,
     size: int,
     after: int | None,
+    where: Any,
 ) -> dict[int, Page[Row]]:
     found: dict[int, list[Row]] = {parent: [] for parent in parents}
     more: set[int] = set()
     totals: dict[int, int] = {}
-    statement = _numbered(model, key, parents, size=size, after=after)
+    statement = _numbered(model, key, parents, size=size, after=after, where=where)
     for row, ahead, total in await session.execute(statement):
         parent = getattr(row, key)
         totals[parent] = total
@@ -119,7 +126,13 @@ async def _pages(
 
 
 def _numbered(
-    model: type[Row], key: str, parents: Sequence[int], *, size: int, after: int | None
+    model: type[Row],
+    key: str,
+    parents: Sequence[int],
+    *,
+    size: int,
+    after: int | None,
+    where: Any = None,
 ) -> sa.Select[Any]:
     """Each parent's rows with ``ahead``, their number past the cursor, and the list's total.
 
@@ -142,7 +155,7 @@ def _numbered(
             ordinal.label("ordinal"),
             sa.func.count().over(partition_by=parent_column).label("total"),
         )
-        .where(parent_column.in_(parents))
+        .where(parent_column.in_(parents), sa.true() if where is None else where)
         .subquery()
     )
     columns = numbered.c

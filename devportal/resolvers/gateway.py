@@ -65,6 +65,7 @@ class Consumer:
     reference_id: str
     developer_id: int
     developer_email: str
+    team_id: int | None = None  # a team application's team
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,12 @@ async def _from_database(db: Database, digest: str, slug: str, version: str) -> 
     assert application.id is not None
     assert developer.id is not None
     consumer = Consumer(
-        credential.id, application.id, application.reference_id, developer.id, developer.email
+        credential.id,
+        application.id,
+        application.reference_id,
+        developer.id,
+        developer.email,
+        application.team_id,
     )
     return _Cached(Decision(200, "OK", consumer), credential.id, expires)
 

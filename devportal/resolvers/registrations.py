@@ -36,6 +36,7 @@ from devportal.resolvers.applications import registration_event
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
+from devportal.resolvers.teams import application_contacts
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.registrations")
@@ -227,20 +228,19 @@ async def _decide(
     assert application is not None
     assert version is not None
     service = await session.get(Service, version.service_id)
-    developer = await session.get(Developer, application.developer_id)
     assert service is not None
-    assert developer is not None
     queue_event(session, registration_event(target.value, registration, application))
-    mail = templates.registration_decision(
-        full_name=developer.full_name,
-        application=application.name,
-        service=service.name,
-        version=version.name,
-        decision=target.value,
-        link=settings.link("/applications"),
-        reason=decision.reason,
-    )
-    enqueue(session, to=developer.email, mail=mail)
+    for developer in await application_contacts(session, application):
+        mail = templates.registration_decision(
+            full_name=developer.full_name,
+            application=application.name,
+            service=service.name,
+            version=version.name,
+            decision=target.value,
+            link=settings.link("/applications"),
+            reason=decision.reason,
+        )
+        enqueue(session, to=developer.email, mail=mail)
     _audit_decision(
         session, decision, registration, f'"{application.name}" for {service.name} {version.name}'
     )

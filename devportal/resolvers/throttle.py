@@ -56,6 +56,10 @@ MAIL_TO_ADDRESS = Limit("mail", 5, timedelta(hours=1))
 """Sign-up and reset mails one address may be sent: no one can flood a mailbox."""
 
 
+TEAM_INVITATIONS = Limit("team-invitation", 50, timedelta(hours=1))
+"""Team invitations one developer may send: an owner cannot flood other people's mailboxes."""
+
+
 def access_request_mails(per_hour: int) -> Limit:
     """Access-request mails to the admins that one developer's requests may cause: a
     register/unregister loop cannot flood the admins (the requests still queue)."""

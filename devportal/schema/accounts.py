@@ -15,6 +15,7 @@ from devportal.resolvers import accounts, applications
 from devportal.resolvers.portal import (
     get_portal_settings,
 )
+from devportal.resolvers.teams import teams_of
 from devportal.schema.arguments import After, First
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin
@@ -22,6 +23,7 @@ from devportal.schema.relay import Connection, visible_nodes
 
 if TYPE_CHECKING:
     from devportal.schema.applications import Application
+    from devportal.schema.teams import Team
 
 
 @strawberry.enum(description="Where a developer account stands.")
@@ -71,6 +73,21 @@ class Developer(relay.Node):
         )
         page = await info.context.loaders.applications_of_developer.load(request)
         return Connection.of(page, Application.from_row)
+
+    @strawberry.field(
+        description="Teams this developer belongs to (the developer themself and admins only)."
+    )
+    async def teams(
+        self, info: Info
+    ) -> list[Annotated[Team, strawberry.lazy("devportal.schema.teams")]]:
+        from devportal.schema.teams import Team
+
+        rows = await teams_of(
+            session=info.context.session,
+            viewer=info.context.admin_or_developer,
+            developer_id=self.id,
+        )
+        return [Team.from_row(row) for row in rows]
 
     @classmethod
     def from_row(cls, row: models.Developer) -> Developer:

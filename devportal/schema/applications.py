@@ -20,9 +20,11 @@ from devportal.schema.relay import Connection, node_pk, visible_nodes
 if TYPE_CHECKING:
     from devportal.schema.client_credentials import ClientCredential
     from devportal.schema.registrations import Registration
+    from devportal.schema.teams import Team
 
 LazyRegistration = Annotated["Registration", strawberry.lazy("devportal.schema.registrations")]
 LazyClient = Annotated["ClientCredential", strawberry.lazy("devportal.schema.client_credentials")]
+LazyTeam = Annotated["Team", strawberry.lazy("devportal.schema.teams")]
 
 
 @strawberry.type(
@@ -36,8 +38,20 @@ class Application(relay.Node):
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
     developer_id: strawberry.Private[int]
+    team_id: strawberry.Private[int | None] = None
 
-    @strawberry.field(description="The developer who owns it.")
+    @strawberry.field(
+        description="The team that owns it, or null when it belongs to its owner alone."
+    )
+    async def team(self, info: Info) -> LazyTeam | None:
+        from devportal.schema.teams import Team
+
+        if self.team_id is None:
+            return None
+        row = await info.context.session.get(models.Team, self.team_id)
+        return Team.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The developer who created it (or moved it into its team).")
     async def owner(self, info: Info) -> Developer:
         row = await info.context.loaders.developer.load(self.developer_id)
         assert row is not None
@@ -76,6 +90,7 @@ class Application(relay.Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             developer_id=row.developer_id,
+            team_id=row.team_id,
         )
 
     @classmethod
@@ -143,10 +158,18 @@ class ApplicationInput:
         "underscores (at most 100)."
     )
     description: str | None = strawberry.field(default=None, description="What it is for.")
+    team_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="Create the application in this team (you must be a member). "
+        "updateApplication ignores it: use moveApplication.",
+    )
 
     def data(self) -> applications.ApplicationData:
         return applications.ApplicationData(
-            name=self.name, reference_id=self.reference_id, description=self.description
+            name=self.name,
+            reference_id=self.reference_id,
+            description=self.description,
+            team_id=node_pk(self.team_id, "Team") if self.team_id is not None else None,
         )
 
 

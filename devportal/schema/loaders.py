@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from devportal.events import InProcessBus
@@ -61,7 +62,13 @@ def make_loaders(session: AsyncSession, shared: ProcessRows) -> Loaders:
         application=DataLoader(partial(rows_by_id, session, Application)),
         developer=DataLoader(partial(rows_by_id, session, Developer)),
         applications_of_developer=DataLoader(
-            partial(pages_grouped_by, session, Application, "developer_id")
+            partial(
+                pages_grouped_by,
+                session,
+                Application,
+                "developer_id",
+                where=col(Application.team_id).is_(None),  # their own, not their teams'
+            )
         ),
         registrations_of_application=DataLoader(
             partial(rows_grouped_by, session, Registration, "application_id")

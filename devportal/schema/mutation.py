@@ -9,6 +9,7 @@ from devportal.schema.catalog import CatalogMutation
 from devportal.schema.client_credentials import ClientCredentialMutation
 from devportal.schema.registrations import RegistrationMutation
 from devportal.schema.self_service import SelfServiceMutation
+from devportal.schema.team_mutations import TeamMutation
 
 
 @strawberry.type(description="Everything that changes something.")
@@ -20,5 +21,6 @@ class Mutation(
     RegistrationMutation,
     SelfServiceMutation,
     AdminMutation,
+    TeamMutation,
 ):
     pass

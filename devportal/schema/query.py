@@ -12,11 +12,18 @@ from devportal.schema.catalog import CatalogQuery
 from devportal.schema.context import Info
 from devportal.schema.registrations import RegistrationQuery
 from devportal.schema.relay import find_node
+from devportal.schema.teams import TeamQuery
 
 
 @strawberry.type(description="Everything that can be read.")
 class Query(
-    AccountQuery, CatalogQuery, ApplicationQuery, RegistrationQuery, AuditQuery, AdminQuery
+    AccountQuery,
+    CatalogQuery,
+    ApplicationQuery,
+    RegistrationQuery,
+    AuditQuery,
+    AdminQuery,
+    TeamQuery,
 ):
     @strawberry.field(
         description="Any object by its global ID, or null if it does not exist or is not yours."

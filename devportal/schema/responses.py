@@ -35,6 +35,8 @@ ACCOUNT_READS = (
     "client_credential",
     "developer",
     "admin",
+    "team",  # who may read an application, and its team
+    "team_member",
 )
 
 LARGEST_BODY = 4096  # bytes of request kept as a key

@@ -1,0 +1,178 @@
+"""Teams: invitations by mail, roles, the last owner, team applications, their mail,
+the gateway's team header, and caches that see a membership change on the next call.
+
+Who may do what on a team application is tests/test_team_access.py; live
+subscriptions of removed members are tests/test_team_live.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from strawberry.relay import from_base64, to_base64
+
+from devportal.settings import Settings
+from tests.flows import ACCEPT_INVITATION, REMOVE_MEMBER, Catalog, Portal, Teams
+from tests.support import Api, body
+
+MY_APPS = "{ myApplications { nodes { id team { id name } } } }"
+TEAM = """query($id: ID!) { team(id: $id) {
+  name members { developer { email } role } pendingInvitations { email role }
+  applications { totalCount } } }"""
+ROLE = """mutation($team: ID!, $dev: ID!, $role: TeamRole!) {
+  setTeamMemberRole(teamId: $team, developerId: $dev, role: $role) { id } }"""
+MOVE = """mutation($id: ID!, $team: ID) {
+  moveApplication(id: $id, teamId: $team) { id owner { email } team { id } } }"""
+DELETE_TEAM = "mutation($id: ID!) { deleteTeam(id: $id) }"
+DELETE_APP = "mutation($id: ID!) { deleteApplication(id: $id) }"
+
+
+def _team(api: Api, token: str, team_id: str) -> dict[str, object]:
+    return dict(api.data(TEAM, {"id": team_id}, token)["team"])
+
+
+def test_an_invitation_is_mailed_used_once_and_only_by_the_invited_address(
+    portal: Portal, api: Api
+) -> None:
+    teams = Teams(portal)
+    ada, bob, eve = (portal.developer(f"{n}@example.com") for n in ("ada", "bob", "eve"))
+    team = teams.create(ada.token)
+    invite = "mutation($t: ID!, $e: String!) { inviteToTeam(teamId: $t, email: $e) { email role } }"
+    invited = api.data(invite, {"t": team, "e": " Bob@Example.com "}, ada.token)["inviteToTeam"]
+    assert invited == {"email": "bob@example.com", "role": "MEMBER"}
+    mail = portal.inbox.wait_for("bob@example.com", "Join the team Platform")
+    assert "http://portal.test/team-invitation?token=" in body(mail)
+    token = body(mail).split("token=")[1].split()[0]
+    assert _team(api, ada.token, team)["pendingInvitations"] == [
+        {"email": "bob@example.com", "role": "MEMBER"}
+    ]
+
+    refused = api.error(ACCEPT_INVITATION, {"token": token}, eve.token)
+    assert refused.code == "FORBIDDEN"
+    api.data(ACCEPT_INVITATION, {"token": token}, bob.token)  # still usable by bob
+    assert api.error(ACCEPT_INVITATION, {"token": token}, bob.token).code == "INVALID_TOKEN"
+    assert api.error(ACCEPT_INVITATION, {"token": "x" * 500}, bob.token).code == "INVALID_TOKEN"
+    seen = _team(api, bob.token, team)
+    assert seen["members"] == [
+        {"developer": {"email": "ada@example.com"}, "role": "OWNER"},
+        {"developer": {"email": "bob@example.com"}, "role": "MEMBER"},
+    ]
+    assert seen["pendingInvitations"] == []  # members see none
+    assert _team(api, ada.token, team)["pendingInvitations"] == []  # accepted: gone
+    assert api.error(TEAM, {"id": team}, eve.token).code == "NOT_FOUND"
+    assert api.data("{ myTeams { id } }", token=bob.token) == {"myTeams": [{"id": team}]}
+
+
+def test_an_expired_invitation_is_refused(portal: Portal, api: Api, settings: Settings) -> None:
+    teams = Teams(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    token = teams.invite(ada.token, teams.create(ada.token), bob.email)
+    _expire_invitations(settings.database_url)
+    assert api.error(ACCEPT_INVITATION, {"token": token}, bob.token).code == "INVALID_TOKEN"
+
+
+def _expire_invitations(url: str) -> None:
+    """Move the invitations' clock on by 7 days: their expiry into the past."""
+
+    async def expire() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("UPDATE team_invitation SET expires_at = created_at"))
+        await engine.dispose()
+
+    asyncio.run(expire())
+
+
+def test_the_last_owner_is_protected_and_a_team_with_applications_stays(
+    portal: Portal, api: Api
+) -> None:
+    teams = Teams(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    team = teams.create(ada.token)
+    teams.join(ada.token, team, bob)
+    demote = {"team": team, "dev": ada.id, "role": "MEMBER"}
+    assert api.error(ROLE, demote, ada.token).code == "CONFLICT"
+    leave = {"team": team, "dev": ada.id}
+    assert api.error(REMOVE_MEMBER, leave, ada.token).code == "CONFLICT"
+    assert api.error(ROLE, {**demote, "dev": bob.id, "role": "OWNER"}, bob.token).code == (
+        "FORBIDDEN"
+    )
+    api.data(ROLE, {**demote, "dev": bob.id, "role": "OWNER"}, ada.token)
+    api.data(REMOVE_MEMBER, leave, ada.token)  # two owners: one may leave
+    assert api.error(TEAM, {"id": team}, ada.token).code == "NOT_FOUND"
+
+    app = teams.application(bob.token, team, "team-app")
+    assert api.error(DELETE_TEAM, {"id": team}, bob.token).code == "CONFLICT"
+    api.data(DELETE_APP, {"id": app}, bob.token)
+    assert api.data(DELETE_TEAM, {"id": team}, bob.token) == {"deleteTeam": team}
+    assert api.data("{ myTeams { id } }", token=bob.token) == {"myTeams": []}
+
+
+def test_moving_an_application_shares_it_and_back_unshares_it(portal: Portal, api: Api) -> None:
+    teams, catalog = Teams(portal), Catalog(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    team = teams.create(ada.token)
+    teams.join(ada.token, team, bob)
+    app = catalog.application(bob.token, "bobs-app")
+    outsider_team = teams.create(ada.token, "Other")
+    assert api.error(MOVE, {"id": app, "team": outsider_team}, bob.token).code == "NOT_FOUND"
+
+    moved = api.data(MOVE, {"id": app, "team": team}, bob.token)["moveApplication"]
+    assert moved == {"id": app, "owner": {"email": bob.email}, "team": {"id": team}}
+    assert {"id": app, "team": {"id": team, "name": "Platform"}} in api.data(
+        MY_APPS, token=ada.token
+    )["myApplications"]["nodes"]
+    assert api.error(MOVE, {"id": app, "team": None}, bob.token).code == "FORBIDDEN"
+    back = api.data(MOVE, {"id": app, "team": None}, ada.token)["moveApplication"]
+    assert back == {"id": app, "owner": {"email": ada.email}, "team": None}
+    assert api.data(MY_APPS, token=bob.token) == {"myApplications": {"nodes": []}}
+
+
+def test_owners_get_the_team_applications_mail_and_the_gateway_names_the_team(
+    portal: Portal, api: Api
+) -> None:
+    teams, catalog = Teams(portal), Catalog(portal)
+    ada, bob, cy = (portal.developer(f"{n}@example.com") for n in ("ada", "bob", "cy"))
+    team = teams.create(ada.token)
+    teams.join(ada.token, team, bob, "OWNER")
+    teams.join(ada.token, team, cy)
+    version = catalog.service()
+    app = teams.application(cy.token, team, "shared")
+    registration = catalog.register(cy.token, app, version)
+    catalog.decide("approveRegistration", registration["id"])
+    for owner in (ada, bob):
+        assert "approved" in body(portal.inbox.wait_for(owner.email, "Team App: access"))
+    assert not [
+        m for m in portal.inbox.drain() if m["To"] == cy.email and "Team App" in m["Subject"]
+    ]
+
+    key = catalog.key(cy.token, app)
+    allowed = api.client.get("/gateway/verify/weather/v1", headers={"apikey": key.key})
+    assert allowed.status_code == 200
+    assert allowed.headers["X-Consumer-Team-Id"] == to_base64("Team", from_base64(team)[1])
+    personal = catalog.approved_key(ada.token, catalog.service("maps"), "personal")
+    plain = api.client.get("/gateway/verify/maps/v1", headers={"apikey": personal.key})
+    assert plain.status_code == 200
+    assert "X-Consumer-Team-Id" not in plain.headers
+
+
+def test_a_membership_change_is_seen_on_the_next_call_despite_the_caches(
+    portal: Portal, api: Api
+) -> None:
+    teams = Teams(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    team = teams.create(ada.token)
+    app = teams.application(ada.token, team, "shared")
+    one = "query($id: ID!) { application(id: $id) { id } }"
+    for _ in range(2):  # the second answer comes from memory
+        assert api.data(MY_APPS, token=bob.token) == {"myApplications": {"nodes": []}}
+        assert api.error(one, {"id": app}, bob.token).code == "NOT_FOUND"
+    teams.join(ada.token, team, bob)
+    for _ in range(2):
+        assert len(api.data(MY_APPS, token=bob.token)["myApplications"]["nodes"]) == 1
+        assert api.data(one, {"id": app}, bob.token) == {"application": {"id": app}}
+    teams.remove(ada.token, team, bob)
+    assert api.data(MY_APPS, token=bob.token) == {"myApplications": {"nodes": []}}
+    assert api.error(one, {"id": app}, bob.token).code == "NOT_FOUND"
