@@ -7,15 +7,16 @@ subscriptions of removed members are tests/test_team_live.py.
 
 from __future__ import annotations
 
-import asyncio
+from datetime import timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.testclient import TestClient
 from strawberry.relay import from_base64, to_base64
 
-from devportal.settings import Settings
+from devportal.app import create_app
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MovableClock, make_settings
 from tests.flows import ACCEPT_INVITATION, REMOVE_MEMBER, Catalog, Portal, Teams
-from tests.support import Api, body
+from tests.support import Api, SmtpServer, body
+from tests.test_expiry_warnings import GENERATE, in_days
 
 MY_APPS = "{ myApplications { nodes { id team { id name } } } }"
 TEAM = """query($id: ID!) { team(id: $id) {
@@ -65,24 +66,15 @@ def test_an_invitation_is_mailed_used_once_and_only_by_the_invited_address(
     assert api.data("{ myTeams { id } }", token=bob.token) == {"myTeams": [{"id": team}]}
 
 
-def test_an_expired_invitation_is_refused(portal: Portal, api: Api, settings: Settings) -> None:
+def test_an_invitation_expires_after_7_days(portal: Portal, api: Api, clock: MovableClock) -> None:
     teams = Teams(portal)
     ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
-    token = teams.invite(ada.token, teams.create(ada.token), bob.email)
-    _expire_invitations(settings.database_url)
-    assert api.error(ACCEPT_INVITATION, {"token": token}, bob.token).code == "INVALID_TOKEN"
-
-
-def _expire_invitations(url: str) -> None:
-    """Move the invitations' clock on by 7 days: their expiry into the past."""
-
-    async def expire() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(sa.text("UPDATE team_invitation SET expires_at = created_at"))
-        await engine.dispose()
-
-    asyncio.run(expire())
+    team = teams.create(ada.token)
+    token = teams.invite(ada.token, team, bob.email)
+    clock.advance(timedelta(days=7, seconds=1))  # sessions last 7 days too: log in again
+    owner, invited = portal.log_in(ada.email), portal.log_in(bob.email)
+    assert _team(api, owner, team)["pendingInvitations"] == []
+    assert api.error(ACCEPT_INVITATION, {"token": token}, invited).code == "INVALID_TOKEN"
 
 
 def test_the_last_owner_is_protected_and_a_team_with_applications_stays(
@@ -176,3 +168,24 @@ def test_a_membership_change_is_seen_on_the_next_call_despite_the_caches(
     teams.remove(ada.token, team, bob)
     assert api.data(MY_APPS, token=bob.token) == {"myApplications": {"nodes": []}}
     assert api.error(one, {"id": app}, bob.token).code == "NOT_FOUND"
+
+
+def test_team_owners_are_warned_of_a_team_key_about_to_expire(
+    database_url: str, smtp: SmtpServer
+) -> None:
+    settings = make_settings(database_url, smtp.port, housekeeping_interval_seconds=0.1)
+    with TestClient(create_app(settings)) as client:
+        portal = Portal(
+            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        )
+        teams = Teams(portal)
+        ada, bob, cy = (portal.developer(f"{n}@example.com") for n in ("ada", "bob", "cy"))
+        team = teams.create(ada.token)
+        teams.join(ada.token, team, bob, "OWNER")
+        teams.join(ada.token, team, cy)
+        app = teams.application(cy.token, team, "shared")
+        portal.api.data(GENERATE, {"app": app, "expiresAt": in_days(3)}, cy.token)
+        for owner in (ada, bob):
+            assert "Team App" in body(portal.inbox.wait_for(owner.email, "expires"))
+        to_cy = [m for m in portal.inbox.drain() if m["To"] == cy.email]
+        assert not [m for m in to_cy if "expires" in str(m["Subject"])]

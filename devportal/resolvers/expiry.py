@@ -19,35 +19,37 @@ from sqlmodel import col
 from devportal.db import ANNOUNCE_AS
 from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
-from devportal.models import Application, ClientCredential, Credential, Developer
+from devportal.models import Application, ClientCredential, Credential
+from devportal.resolvers.teams import application_contacts
 
 
 async def warn_expiring(
     *, session: AsyncSession, now: datetime, within: timedelta, link: str
 ) -> int:
     """Claim every API key and client credential expiring within ``within`` not yet
-    warned about, and mail its application's owner. Returns how many were claimed."""
+    warned about, and mail its application's owner (a team application's OWNERs). Returns how many were claimed."""
     claimed = [
         *await _claim(session, Credential, col(Credential.key_prefix), now, within),
         *await _claim(session, ClientCredential, col(ClientCredential.client_id), now, within),
     ]
     if not claimed:
         return 0
-    owners = await _owners(session, {row.application_id for row in claimed})
+    applications = await _applications(session, {row.application_id for row in claimed})
     for row in claimed:
-        application, developer = owners[row.application_id]
-        enqueue(
-            session,
-            to=developer.email,
-            mail=templates.credential_expiring(
-                full_name=developer.full_name,
-                application=application.name,
-                credential=row.label,
-                name=row.name,
-                expires=f"{row.expires_at:%Y-%m-%d %H:%M} UTC",
-                link=link,
-            ),
-        )
+        application = applications[row.application_id]
+        for developer in await application_contacts(session, application):
+            enqueue(
+                session,
+                to=developer.email,
+                mail=templates.credential_expiring(
+                    full_name=developer.full_name,
+                    application=application.name,
+                    credential=row.label,
+                    name=row.name,
+                    expires=f"{row.expires_at:%Y-%m-%d %H:%M} UTC",
+                    link=link,
+                ),
+            )
     return len(claimed)
 
 
@@ -76,16 +78,6 @@ async def _claim(
     return list(result.all())
 
 
-async def _owners(
-    session: AsyncSession, application_ids: set[int]
-) -> dict[int, tuple[Application, Developer]]:
-    rows = await session.execute(
-        sa.select(Application, Developer)
-        .join(Developer, col(Developer.id) == col(Application.developer_id))
-        .where(col(Application.id).in_(application_ids))
-    )
-    owners: dict[int, tuple[Application, Developer]] = {}
-    for application, developer in rows:
-        assert application.id is not None
-        owners[application.id] = (application, developer)
-    return owners
+async def _applications(session: AsyncSession, ids: set[int]) -> dict[int, Application]:
+    rows = await session.scalars(sa.select(Application).where(col(Application.id).in_(ids)))
+    return {row.id: row for row in rows if row.id is not None}
