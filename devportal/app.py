@@ -29,6 +29,7 @@ from devportal.resolvers.signing_keys import SigningKeys
 from devportal.schema.transport import PortalView
 from devportal.settings import Settings
 from devportal.spa import spa_routes
+from devportal.team_pages import team_invitation_route
 
 log = logging.getLogger("devportal")
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *gateway_routes(gateway),
             *oauth_routes(settings, db, signing_keys),
             *page_routes(settings, db),
+            team_invitation_route(settings, db),
             *(asset_routes() if settings.graphiql else []),
             *spa_routes(settings.spa_dir),
         ],

@@ -95,6 +95,10 @@ def _message(text: str) -> str:
     return f"<p>{escape(text)}</p>"
 
 
+page = _page  # for the other pages devportal serves (team_pages)
+message = _message
+
+
 def page_routes(settings: Settings, db: Database) -> list[Route]:
     async def confirm_email(request: Request) -> HTMLResponse:
         title = "Confirm your email address"

@@ -23,7 +23,7 @@ from tests.test_subscriptions import Live, _ended, serve
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
-  kind registration { application { referenceId } } } }
+  kind registration { application { referenceId team { name } } } } }
 """
 ONE = "query($id: ID!) { application(id: $id) { id } }"
 
@@ -50,7 +50,11 @@ def test_members_see_the_team_live_until_removed(live: Live) -> None:
     every = live.subscribe(bob.token, EVENTS)
 
     catalog.register(ada.token, shared, version)  # the owner acts: the member sees it
-    assert _reference(one) == "shared"
+    event = one.next_payload()["data"]["registrationEvents"]
+    assert event["registration"]["application"] == {
+        "referenceId": "shared",
+        "team": {"name": "Platform"},
+    }
     assert _reference(every) == "shared"
 
     teams.remove(ada.token, team, bob)

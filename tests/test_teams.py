@@ -14,7 +14,7 @@ from strawberry.relay import from_base64, to_base64
 
 from devportal.app import create_app
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MovableClock, make_settings
-from tests.flows import ACCEPT_INVITATION, REMOVE_MEMBER, Catalog, Portal, Teams
+from tests.flows import ACCEPT_INVITATION, PASSWORD, REMOVE_MEMBER, Catalog, Portal, Teams
 from tests.support import Api, SmtpServer, body
 from tests.test_expiry_warnings import GENERATE, in_days
 
@@ -168,6 +168,13 @@ def test_a_membership_change_is_seen_on_the_next_call_despite_the_caches(
     teams.remove(ada.token, team, bob)
     assert api.data(MY_APPS, token=bob.token) == {"myApplications": {"nodes": []}}
     assert api.error(one, {"id": app}, bob.token).code == "NOT_FOUND"
+    invitations = "{ me { ... on Developer { teams { pendingInvitations { email } } } } }"
+    for _ in range(2):
+        assert api.data(invitations, token=ada.token)["me"]["teams"] == [{"pendingInvitations": []}]
+    teams.invite(ada.token, team, bob.email)
+    assert api.data(invitations, token=ada.token)["me"]["teams"] == [
+        {"pendingInvitations": [{"email": bob.email}]}
+    ]
 
 
 def test_team_owners_are_warned_of_a_team_key_about_to_expire(
@@ -189,3 +196,22 @@ def test_team_owners_are_warned_of_a_team_key_about_to_expire(
             assert "Team App" in body(portal.inbox.wait_for(owner.email, "expires"))
         to_cy = [m for m in portal.inbox.drain() if m["To"] == cy.email]
         assert not [m for m in to_cy if "expires" in str(m["Subject"])]
+
+
+def test_the_invitation_link_opens_a_page_that_joins_on_submit(portal: Portal, api: Api) -> None:
+    teams = Teams(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    team = teams.create(ada.token)
+    token = teams.invite(ada.token, team, bob.email)
+    shown = api.client.get(f"/team-invitation?token={token}")
+    assert shown.status_code == 200
+    assert f'value="{token}"' in shown.text
+    assert _team(api, ada.token, team)["pendingInvitations"] != []  # opening spent nothing
+    form = {"token": token, "email": bob.email, "password": "not the password"}
+    wrong = api.client.post("/team-invitation", data=form)
+    assert wrong.status_code == 400
+    assert f'value="{token}"' in wrong.text  # the form again, still usable
+    joined = api.client.post("/team-invitation", data={**form, "password": PASSWORD})
+    assert joined.status_code == 200
+    assert "member of the team Platform" in joined.text
+    assert api.data("{ myTeams { id } }", token=bob.token) == {"myTeams": [{"id": team}]}

@@ -37,6 +37,7 @@ ACCOUNT_READS = (
     "admin",
     "team",  # who may read an application, and its team
     "team_member",
+    "team_invitation",  # me { teams { pendingInvitations } }
 )
 
 LARGEST_BODY = 4096  # bytes of request kept as a key

@@ -52,6 +52,7 @@ class RegistrationEvent:
         application = models.Application(
             id=event.application_id,
             developer_id=event.developer_id,
+            team_id=event.team_id,
             name=event.application_name,
             reference_id=event.application_reference_id,
             description=event.application_description,
