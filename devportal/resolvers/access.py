@@ -15,7 +15,6 @@ the same shape (``team_for``): members and admins read, OWNERs manage.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from devportal.errors import Forbidden, NotFound
-from devportal.events import AccessChanged, RegistrationChanged
+from devportal.events import RegistrationChanged
 from devportal.models import Admin, Application, Developer, Team, TeamMember, TeamRole
 
 Viewer = Admin | Developer
@@ -83,13 +82,14 @@ async def role_in(session: AsyncSession, developer_id: int | None, team_id: int)
     return TeamRole(role) if role is not None else None
 
 
-async def roles_of(session: AsyncSession, developer_id: int | None) -> dict[int, TeamRole]:
+async def members_roles(session: AsyncSession, team_id: int) -> dict[int, TeamRole]:
+    """Each member's role in a team, by developer id."""
     rows = await session.execute(
-        sa.select(col(TeamMember.team_id), col(TeamMember.role)).where(
-            col(TeamMember.developer_id) == developer_id
+        sa.select(col(TeamMember.developer_id), col(TeamMember.role)).where(
+            col(TeamMember.team_id) == team_id
         )
     )
-    return {team_id: TeamRole(role) for team_id, role in rows}
+    return {developer_id: TeamRole(role) for developer_id, role in rows}
 
 
 async def standing_on(
@@ -152,54 +152,6 @@ def sees_event(viewer: Viewer, event: RegistrationChanged, roles: Roles) -> bool
     """Whether a subscriber may see a live event about an application: ``ALLOWED[READ]``
     applied to the application as the event carries it, with the subscriber's roles."""
     return permits(standing(viewer, event.developer_id, event.team_id, roles), Act.READ)
-
-
-@dataclass
-class LiveAccess:
-    """What a live subscriber may see, kept current by ``AccessChanged`` events.
-
-    Read once when the subscription starts (the subscriber's team roles, and the
-    one application it follows, if any); from then on each event updates it
-    without a query, on every process, so a removed member stops seeing the
-    team's events at once and a subscription to one of its applications ends.
-    """
-
-    viewer: Viewer
-    roles: dict[int, TeamRole] = field(default_factory=dict)
-    followed: Application | None = None
-
-    @classmethod
-    async def load(
-        cls, session: AsyncSession, viewer: Viewer, application_id: int | None
-    ) -> LiveAccess:
-        """NOT_FOUND if the viewer may not read the application to follow."""
-        followed = None
-        if application_id is not None:
-            followed = await application_for(session, viewer, application_id)
-        roles = await roles_of(session, viewer.id) if isinstance(viewer, Developer) else {}
-        return cls(viewer, roles, followed)
-
-    def follow(self, event: AccessChanged) -> bool:
-        """Take the change in; False if the followed application is no longer readable."""
-        followed = self.followed
-        if event.application_id is not None:
-            if followed is not None and event.application_id == followed.id:
-                followed.developer_id, followed.team_id = event.developer_id, event.team_id
-        elif isinstance(self.viewer, Developer) and event.developer_id == self.viewer.id:
-            assert event.team_id is not None
-            if event.role is None:
-                self.roles.pop(event.team_id, None)
-            else:
-                self.roles[event.team_id] = TeamRole(event.role)
-        if followed is None:
-            return True
-        where = standing(self.viewer, followed.developer_id, followed.team_id, self.roles)
-        return permits(where, Act.READ)
-
-    def sees(self, event: RegistrationChanged) -> bool:
-        if self.followed is not None and event.application_id != self.followed.id:
-            return False
-        return sees_event(self.viewer, event, self.roles)
 
 
 async def team_for(

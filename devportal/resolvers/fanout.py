@@ -26,8 +26,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from typing import Any, Generic, TypeVar
 
-from devportal.errors import RateLimited, Unauthenticated
-from devportal.events import Event, InProcessBus, SessionsEnded
+from devportal.errors import NotFound, RateLimited, Unauthenticated
+from devportal.events import AccessChanged, Event, InProcessBus, SessionsEnded
 from devportal.resolvers import live
 from devportal.resolvers.access import Viewer
 from devportal.resolvers.accounts import Authenticated
@@ -167,16 +167,21 @@ class SharedGroup(Group[str]):
 
 
 Lead = Callable[[SharedGroup], Awaitable[None]]
+LosesAccess = Callable[[AccessChanged, Authenticated, live.Interest], Awaitable[bool]]
 
 
 class Hub:
     """This process's subscribers, in groups; the bus's single subscriber for all of them."""
 
     def __init__(
-        self, bus: InProcessBus, readers: Callable[[Event], Awaitable[live.Readers]]
+        self,
+        bus: InProcessBus,
+        readers: Callable[[Event], Awaitable[live.Readers]],
+        loses_access: LosesAccess | None = None,
     ) -> None:
         self._bus = bus
         self._readers = readers
+        self._loses_access = loses_access
         self._groups: dict[Hashable, Group[Any]] = {}
         self._members: dict[Member[Any], Group[Any]] = {}
         self._offered = 0  # events the bus has handed over
@@ -288,6 +293,9 @@ class Hub:
             if isinstance(event, SessionsEnded):
                 self._end_sessions(event)
                 continue
+            if isinstance(event, AccessChanged):
+                await self._end_lost_access(event)
+                continue
             groups = [g for g in list(self._groups.values()) if g.interest.wants(event)]
             if not groups:
                 continue
@@ -302,6 +310,20 @@ class Hub:
             for group in groups:
                 if readers(group.account):
                     group.feed(seq, event)
+
+    async def _end_lost_access(self, event: AccessChanged) -> None:
+        """End the subscriptions to an application their viewer may read no more."""
+        if self._loses_access is None:
+            return
+        for member, group in list(self._members.items()):
+            try:
+                lost = await self._loses_access(event, member.viewer, group.interest)
+            except Exception:
+                log.exception("live: could not tell whether a subscriber keeps access")
+                member.fell_behind()
+                continue
+            if lost:
+                member.end(NotFound("You no longer have access to this application."))
 
     def _end_sessions(self, event: SessionsEnded) -> None:
         for member in list(self._members):

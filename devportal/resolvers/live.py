@@ -18,10 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from devportal.db import Database
-from devportal.events import DeveloperStatusChanged, Event, RegistrationChanged, SessionsEnded
-from devportal.models import Admin, Developer
+from devportal.errors import NotFound
+from devportal.events import (
+    AccessChanged,
+    DeveloperStatusChanged,
+    Event,
+    RegistrationChanged,
+    SessionsEnded,
+)
+from devportal.models import Admin, Developer, TeamRole
 from devportal.models.base import utcnow
-from devportal.resolvers.access import Viewer, application_for, sees_event
+from devportal.resolvers.access import Viewer, application_for, members_roles, sees_event
 from devportal.resolvers.accounts import Authenticated
 
 ADMINS = ("admin", 0)
@@ -51,10 +58,21 @@ async def readers_of(db: Database, event: Event) -> Readers:
     status changes are for admins.
 
     Called once per event per process, for all of its subscribers at once (never
-    per subscriber): a rule that needs a read makes it here, one read an event.
+    per subscriber): a rule that needs a read makes it here, one read an event
+    (a team application's: its team's members, as they are now).
     """
     if isinstance(event, RegistrationChanged):
-        return lambda viewer: sees_event(viewer, event)
+        members: dict[int, TeamRole] = {}
+        if event.team_id is not None:
+            async with db.session() as session:
+                members = await members_roles(session, event.team_id)
+
+        def reads(viewer: Viewer) -> bool:
+            role = members.get(viewer.id or 0) if isinstance(viewer, Developer) else None
+            roles = {event.team_id: role} if event.team_id is not None and role else {}
+            return sees_event(viewer, event, roles)
+
+        return reads
     if isinstance(event, DeveloperStatusChanged):
         return lambda viewer: isinstance(viewer, Admin)
     return lambda viewer: False
@@ -78,7 +96,8 @@ class Interest:
 async def registration_interest(
     *, db: Database, viewer: Authenticated, application_id: int | None
 ) -> Interest:
-    """Developers: their own applications' registrations (optionally one). Admins: all.
+    """Developers: the registrations of the applications they may read (optionally one).
+    Admins: all.
 
     The application is checked in a session of its own, closed before the first
     event: a subscription waits for hours and must not hold a pooled connection.
@@ -92,6 +111,25 @@ async def registration_interest(
 def developer_status_interest(admin: Admin) -> Interest:
     """Admins: every developer whose status changes, new sign-ups waiting for approval too."""
     return Interest(DeveloperStatusChanged)
+
+
+async def loses_access(
+    db: Database, event: AccessChanged, viewer: Authenticated, interest: Interest
+) -> bool:
+    """Whether a subscription to one application must end after ``event``: its viewer
+    left the team, or the application moved, and ``access``'s rule no longer lets
+    them read it. Read only for the subscriptions the change may concern."""
+    account = viewer.account
+    if interest.application_id is None or not isinstance(account, Developer):
+        return False
+    if event.developer_id != account.id and event.application_id != interest.application_id:
+        return False
+    async with db.session() as session:
+        try:
+            await application_for(session, account, interest.application_id)
+        except NotFound:
+            return True
+    return False
 
 
 def seconds_left(viewer: Authenticated) -> float:

@@ -284,7 +284,7 @@ class GraphQLView(GraphQL[Context, None]):
         db.bus.observe(self.responses.accounts)
         self.rows = ProcessRows()
         self.rows.observe(db.bus)
-        self.hub = Hub(db.bus, partial(live.readers_of, db))
+        self.hub = Hub(db.bus, partial(live.readers_of, db), partial(live.loses_access, db))
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
