@@ -66,10 +66,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_team_invitation_team_id", "team_invitation", ["team_id"])
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(
-            "ALTER TABLE application ADD COLUMN team_id INTEGER "
-            "REFERENCES team (id)"
-        )
+        op.execute("ALTER TABLE application ADD COLUMN team_id INTEGER REFERENCES team (id)")
     else:
         op.add_column("application", sa.Column("team_id", sa.Integer(), nullable=True))
         op.create_foreign_key(None, "application", "team", ["team_id"], ["id"])
