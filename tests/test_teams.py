@@ -215,3 +215,20 @@ def test_the_invitation_link_opens_a_page_that_joins_on_submit(portal: Portal, a
     assert joined.status_code == 200
     assert "member of the team Platform" in joined.text
     assert api.data("{ myTeams { id } }", token=bob.token) == {"myTeams": [{"id": team}]}
+
+
+def test_an_erased_owners_team_application_stays_with_the_team(portal: Portal, api: Api) -> None:
+    teams = Teams(portal)
+    ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
+    team = teams.create(ada.token)
+    teams.join(ada.token, team, bob)
+    app = teams.application(ada.token, team, "shared")
+    erase = "mutation($id: ID!) { deleteDeveloper(id: $id) }"
+    api.data(erase, {"id": ada.id}, portal.admin)
+    mine = "{ myApplications { nodes { id owner { email } } } }"
+    assert api.data(mine, token=bob.token)["myApplications"]["nodes"] == [
+        {"id": app, "owner": {"email": bob.email}}
+    ]
+    assert _team(api, bob.token, team)["members"] == [
+        {"developer": {"email": bob.email}, "role": "OWNER"}
+    ]

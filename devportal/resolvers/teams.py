@@ -173,3 +173,37 @@ async def application_contacts(session: AsyncSession, application: Application) 
         .order_by(col(Developer.id))
     )
     return list(rows)
+
+
+async def hand_over(session: AsyncSession, developer_id: int) -> None:
+    """Before a developer is erased: their team applications stay with their teams.
+
+    Each goes to the team's longest-standing other OWNER; a team whose last OWNER
+    they are gets its longest-standing member as OWNER first. Applications of a
+    team they are alone in go with them.
+    """
+    teams = await session.scalars(
+        sa.select(col(TeamMember.team_id)).where(col(TeamMember.developer_id) == developer_id)
+    )
+    for team_id in list(teams):
+        others = [
+            member
+            for member, _ in await members_of(session, team_id)
+            if member.developer_id != developer_id
+        ]
+        if not others:
+            continue
+        owners = [member for member in others if member.role == TeamRole.OWNER]
+        heir = owners[0] if owners else others[0]
+        if heir.role != TeamRole.OWNER:
+            heir.role = TeamRole.OWNER
+            session.add(heir)
+            await session.flush()
+        await execute_update(
+            session,
+            sa.update(Application)
+            .where(
+                col(Application.team_id) == team_id, col(Application.developer_id) == developer_id
+            )
+            .values(developer_id=heir.developer_id),
+        )

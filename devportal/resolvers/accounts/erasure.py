@@ -1,7 +1,8 @@
 """Erasing a developer: the account and everything of theirs, at their request or an admin's.
 
 What goes: the account, its sessions and email links (by cascade), their
-applications with their registrations and keys (the gateway refuses the keys
+applications with their registrations and keys (a team's stay with the team:
+``teams.hand_over``) (the gateway refuses the keys
 from the next call on, on every process: the writes empty each process's
 cache), every mail to their address, sent or not, the rate-limit counters
 keyed by it, and the events that carried it. The audit log keeps its entries,
@@ -31,6 +32,7 @@ from devportal.models import (
 from devportal.resolvers import audit
 from devportal.resolvers.accounts.passwords import verify_password
 from devportal.resolvers.applications import registration_event
+from devportal.resolvers.teams import hand_over
 
 
 async def delete_my_account(*, session: AsyncSession, developer: Developer, password: str) -> None:
@@ -50,6 +52,7 @@ async def _erase(session: AsyncSession, developer_id: int | None, actor: Admin |
     if developer is None:
         raise NotFound("No such developer.")
     assert developer.id is not None
+    await hand_over(session, developer.id)  # team applications stay with their teams
     await _delete_applications(session, developer.id)
     address = developer.email
     await execute_update(
