@@ -27,7 +27,8 @@ async def warn_expiring(
     *, session: AsyncSession, now: datetime, within: timedelta, link: str
 ) -> int:
     """Claim every API key and client credential expiring within ``within`` not yet
-    warned about, and mail its application's owner (a team application's OWNERs). Returns how many were claimed."""
+    warned about, and mail its application's owner (a team application's OWNERs).
+    Returns how many were claimed."""
     claimed = [
         *await _claim(session, Credential, col(Credential.key_prefix), now, within),
         *await _claim(session, ClientCredential, col(ClientCredential.client_id), now, within),
