@@ -72,7 +72,9 @@ class ServerProcess:
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.wait_for_line("Application startup complete")
+        # One uvicorn process logs startup complete before it binds its port; a supervisor
+        # of several binds first. Both lines, in either order, mean it answers.
+        self.wait_for_lines("Application startup complete", "Uvicorn running on")
 
     def _read(self) -> None:
         assert self._process.stdout is not None
@@ -92,6 +94,13 @@ class ServerProcess:
             self.log.append(line)
             if wanted.search(line):
                 return line
+
+    def wait_for_lines(self, *patterns: str) -> None:
+        """Block until the server has logged a line matching each pattern, in any order."""
+        waiting = set(patterns)
+        while waiting:
+            line = self.wait_for_line("|".join(f"(?:{pattern})" for pattern in waiting))
+            waiting = {pattern for pattern in waiting if not re.search(pattern, line)}
 
     def skip_backlog(self) -> None:
         """Set aside the lines logged so far: the next wait sees only newer ones."""

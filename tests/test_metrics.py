@@ -13,7 +13,7 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import Catalog, Portal
 from tests.servers import ServerProcess, graphql_websocket
 from tests.support import WAIT, Api, SmtpServer, free_port
-from tests.test_operating import ROOT, VERIFY, server_env, started
+from tests.test_operating import ROOT, VERIFY, server_env
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 EVENTS = "subscription { registrationEvents { kind } }"
@@ -41,8 +41,6 @@ def metered_server(
         database_url, smtp, DEVPORTAL_METRICS=f"127.0.0.1:{port}", DEVPORTAL_LOG_LEVEL="DEBUG"
     )
     server = ServerProcess(env, ROOT, *args)
-    if not args:
-        started(server)
     try:
         yield server, f"http://127.0.0.1:{port}/metrics"
     finally:

@@ -12,6 +12,7 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import Catalog, Portal
 from tests.servers import ServerProcess, graphql_websocket
 from tests.support import Api, SmtpServer
+from tests.test_caches import eventually
 
 pytestmark = [
     pytest.mark.postgres,
@@ -73,6 +74,8 @@ def test_an_approval_on_one_process_reaches_subscribers_and_the_gateway_on_anoth
 
         assert on_a.get(verify, headers={"apikey": key.key}).status_code == 200
         catalog.decide("rejectRegistration", registration["id"])
+        # A hears of it through NOTIFY: at once in practice, within 1 s promised.
+        eventually(lambda: on_a.get(verify, headers={"apikey": key.key}), 403)
         denied = on_a.get(verify, headers={"apikey": key.key})
         assert denied.status_code == 403
         assert denied.json() == {"message": "You cannot consume this service"}

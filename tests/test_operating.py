@@ -27,12 +27,6 @@ mutation($token: String!, $password: String!) { resetPassword(token: $token, pas
 """
 
 
-def started(server: ServerProcess) -> ServerProcess:
-    """Once listening: one uvicorn process logs startup complete before it binds its port."""
-    server.wait_for_line("Uvicorn running on")
-    return server
-
-
 def server_env(database_url: str, smtp: SmtpServer, **extra: str) -> dict[str, str]:
     return {
         "DEVPORTAL_DATABASE_URL": database_url,
@@ -104,7 +98,7 @@ def test_json_logs_carry_request_ids_operations_accounts_and_no_secret(
     database_url: str, smtp: SmtpServer
 ) -> None:
     env = {**server_env(database_url, smtp), "DEVPORTAL_LOG_FORMAT": "json"}
-    server = started(ServerProcess(env, cwd=ROOT))
+    server = ServerProcess(env, cwd=ROOT)
     secrets: set[str] = set()
     try:
         with httpx2.Client(base_url=server.url, timeout=WAIT) as client:
@@ -161,9 +155,7 @@ def _read_all(connection: socket.socket) -> bytes:
 def test_sigterm_closes_websockets_going_away_and_lets_a_request_in_flight_finish(
     database_url: str, smtp: SmtpServer
 ) -> None:
-    server = started(
-        ServerProcess(server_env(database_url, smtp, DEVPORTAL_LOG_LEVEL="DEBUG"), ROOT)
-    )
+    server = ServerProcess(server_env(database_url, smtp, DEVPORTAL_LOG_LEVEL="DEBUG"), ROOT)
     body = json.dumps({"query": "{ portal { name } }"}).encode()
     try:
         with httpx2.Client(base_url=server.url, timeout=WAIT) as client:
@@ -194,7 +186,7 @@ def test_sigterm_cancels_a_request_that_outlasts_the_shutdown_timeout(
     database_url: str, smtp: SmtpServer
 ) -> None:
     env = server_env(database_url, smtp, DEVPORTAL_SHUTDOWN_TIMEOUT_SECONDS="1")
-    server = started(ServerProcess(env, ROOT))
+    server = ServerProcess(env, ROOT)
     try:
         with _slow_request(server.port, b"{}" * 10) as stuck:
             server.terminate()
