@@ -30,6 +30,7 @@ from devportal.schema.transport import PortalView
 from devportal.settings import Settings
 from devportal.spa import spa_routes
 from devportal.team_pages import team_invitation_route
+from devportal.webhooks.worker import WebhookWorker
 
 log = logging.getLogger("devportal")
 
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         event_log_keep_seconds=settings.event_log_keep_seconds,
     )
     mailer = MailWorker(settings, db)
+    webhook_worker = WebhookWorker(settings, db)
     housekeeper = Housekeeper(settings, db)
     signing_keys = SigningKeys(db, _secret(settings.signing_key_passphrase))
     tokens = TokenCheck(
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with (
             gateway.running(),
             mailer.running(),
+            webhook_worker.running(),
             housekeeper.running(),
             sampler.running() if sampler else contextlib.nullcontext(),
         ):

@@ -34,6 +34,7 @@ SQLITE_BEGIN = "devportal_sqlite_begin"
 class _AfterCommit:
     events: list[Event] = field(default_factory=list)
     mail_queued: bool = False
+    webhooks_queued: bool = False
     tables: set[str] = field(default_factory=set)
     keys_added: list[str] = field(default_factory=list)
 
@@ -61,6 +62,11 @@ def queue_event(session: AsyncSession, event: Event) -> None:
 def mark_mail_queued(session: AsyncSession) -> None:
     """Wake the mail worker once the session's transaction commits."""
     _after_commit(session).mail_queued = True
+
+
+def mark_webhooks_queued(session: AsyncSession) -> None:
+    """Wake the webhook worker once the session's transaction commits."""
+    _after_commit(session).webhooks_queued = True
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -180,6 +186,7 @@ class Database:
             keep_seconds=event_log_keep_seconds,
         )
         self.mail_queued = asyncio.Event()
+        self.webhooks_queued = asyncio.Event()
         self._reads = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
         self._writer = self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._writes = async_sessionmaker(
@@ -205,6 +212,8 @@ class Database:
             pending = _after_commit(session)
             if pending.mail_queued:
                 self.mail_queued.set()
+            if pending.webhooks_queued:
+                self.webhooks_queued.set()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

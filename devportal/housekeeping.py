@@ -13,6 +13,7 @@ from devportal.db import Database
 from devportal.models.base import utcnow
 from devportal.resolvers.expiry import warn_expiring
 from devportal.resolvers.housekeeping import prune
+from devportal.resolvers.webhooks import prune_deliveries
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.housekeeping")
@@ -54,6 +55,9 @@ class Housekeeper:
             log.exception("expiry warnings failed; trying again at the next interval")
         async with self._db.transaction() as session:
             pruned = await prune(session=session, now=utcnow(), keep_events=self._keep_events)
+            deliveries = await prune_deliveries(session=session, now=utcnow())
+        if deliveries:
+            log.info("housekeeping: removed %d old webhook deliveries", deliveries)
         if pruned.total:
             log.info(
                 "housekeeping: removed %d ended sessions, %d spent email tokens, "

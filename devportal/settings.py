@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     access_request_mails_per_hour: int = Field(default=20, ge=0)
     # Decisions the gateway check keeps in memory, per process (about 300 bytes each).
     gateway_cache_entries: int = Field(default=100_000, ge=1)
+    # Webhooks (devportal.webhooks): where they may go, and how long they are retried.
+    # 10 s doubling, 14 tries: the last is about 23 hours after the first.
+    webhook_allow_http: bool = False
+    webhook_allow_private: bool = False
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=14, ge=1, le=100)
+    webhook_poll_seconds: float = Field(default=5.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1, le=100)
 
     @field_validator(
         "smtp_url",

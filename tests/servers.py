@@ -37,9 +37,9 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def threaded_server(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free port; yield its base URL."""
-    port = free_port()
+def threaded_server(app: Starlette, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on ``port`` (a free one if not given); yield its base URL."""
+    port = port or free_port()
     server = _Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="websockets-sansio")
     )

@@ -45,6 +45,8 @@ from devportal.app import create_app
 from devportal.schema import sdl
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
 from tests.flows import CONFIRM, LOG_IN, PASSWORD, Catalog, DeveloperLogin, Portal, Teams, Version
+from tests.receiver import UPDATE as UPDATE_WEBHOOK
+from tests.receiver import create_webhook, deliveries
 from tests.servers import GraphQLWebSocket, graphql_websocket, threaded_server
 from tests.support import (
     WAIT,
@@ -100,6 +102,8 @@ class World:
     registration: str  # its pending registration for weather v1
     key: str  # one of its keys
     team: str  # the owner's team
+    webhook: str  # disabled, to a local port where nothing listens
+    delivery: str  # one of its deliveries
     joins: int = 0
     _serial: Iterator[int] = field(default_factory=itertools.count)
     _shared: dict[str, str] = field(default_factory=dict)
@@ -179,6 +183,13 @@ class World:
             return str(data["generateClientCredential"]["credential"]["id"])
 
         return self.target("client", who, make)
+
+    def new_webhook(self, who: str) -> str:
+        return self.target(
+            "webhook",
+            who,
+            lambda: create_webhook(self.api, self.portal.admin, **WEBHOOK_INPUT)["id"],
+        )
 
     def new_registration(self, who: str) -> str:
         def make() -> str:
@@ -271,6 +282,11 @@ APP_INPUT = {"name": "Owned", "referenceId": "owned-app"}
 SERVICE_INPUT = {"slug": "spare", "name": "Spare", "description": "The spare API"}
 REGISTER = """mutation($app: ID!, $v: ID!) {
   registerApplication(applicationId: $app, serviceVersionId: $v) { id } }"""
+WEBHOOK_INPUT: dict[str, Any] = {
+    "url": f"http://127.0.0.1:{free_port()}/in",
+    "events": ["DEVELOPER_SIGNED_UP"],
+    "enabled": False,
+}
 EVENTS = "subscription($app: ID) { registrationEvents(applicationId: $app) { kind } }"
 
 
@@ -345,6 +361,9 @@ CASES = [
         lambda w, who: {"id": w.hidden.id},
         "unpublished ServiceVersion",
     ),
+    Case("{ webhooks { totalCount } }", ADMINS),
+    Case(NODE_QUERY, expect(NULL, NULL, NULL, OK), _id("webhook"), "Webhook"),
+    Case(NODE_QUERY, expect(NULL, NULL, NULL, OK), _id("delivery"), "WebhookDelivery"),
     # --- mutations: accounts ----------------------------------------------------------------
     Case(
         "mutation($i: SignUpInput!) { signUp(input: $i) }",
@@ -539,6 +558,21 @@ CASES = [
         OWNER,
         lambda w, who: {"id": w.new_app(who), "t": w.team},
     ),
+    # --- mutations: webhooks ---------------------------------------------------------------
+    Case(
+        "mutation($i: WebhookInput!) { createWebhook(input: $i) { secret } }",
+        ADMINS,
+        lambda w, who: {"i": WEBHOOK_INPUT},
+    ),
+    Case(
+        "mutation($id: ID!, $i: WebhookInput!) { updateWebhook(id: $id, input: $i) { id } }",
+        ADMINS,
+        lambda w, who: {"id": w.webhook, "i": WEBHOOK_INPUT},
+    ),
+    Case("mutation($id: ID!) { deleteWebhook(id: $id) }", ADMINS, _id("new_webhook")),
+    Case(
+        "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }", ADMINS, _id("delivery")
+    ),
     # --- subscriptions ----------------------------------------------------------------------
     Case(EVENTS, expect(REFUSED, STARTS, STARTS, STARTS), label="all"),
     Case(
@@ -571,7 +605,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = fresh_database(tmp_path_factory.mktemp("authorization"))
     smtp = SmtpServer(free_port()).start()
     try:
-        app = create_app(make_settings(url, smtp.port))
+        # Webhooks may go to 127.0.0.1, where nothing listens: no request leaves the machine.
+        settings = make_settings(
+            url, smtp.port, webhook_allow_http=True, webhook_allow_private=True
+        )
+        app = create_app(settings)
         with (
             attached("devportal.live", LogCounter("subscriber joined")) as joined,
             threaded_server(app) as base_url,
@@ -597,6 +635,7 @@ def _seed(url: str, portal: Portal, joined: LogCounter) -> World:
     assert api.data(CONFIRM, {"token": pending})["confirmEmail"]["status"] == "PENDING"
     app = catalog.application(owner.token, APP_INPUT["referenceId"], APP_INPUT["name"])
     weather = catalog.service("weather")
+    webhook, delivery = _webhook_with_a_delivery(portal)
     return World(
         url=url,
         portal=portal,
@@ -622,7 +661,18 @@ def _seed(url: str, portal: Portal, joined: LogCounter) -> World:
         registration=catalog.register(owner.token, app, weather)["id"],
         key=catalog.key(owner.token, app).id,
         team=Teams(portal).create(owner.token),
+        webhook=webhook,
+        delivery=delivery,
     )
+
+
+def _webhook_with_a_delivery(portal: Portal) -> tuple[str, str]:
+    """A webhook with one delivery (of a sign-up), then disabled: nothing more is queued."""
+    hook = create_webhook(portal.api, portal.admin, **{**WEBHOOK_INPUT, "enabled": True})
+    portal.sign_up("signed-up@matrix.test")
+    portal.api.data(UPDATE_WEBHOOK, {"id": hook["id"], "input": WEBHOOK_INPUT}, portal.admin)
+    [delivery] = deliveries(portal.api, portal.admin, hook["id"])
+    return hook["id"], delivery["id"]
 
 
 # --- the tests ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "schema.graphql"
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "contract_check.py"
-EDITION_2_AREAS = ["credentials", "accounts", "teams"]
+EDITION_2_AREAS = ["credentials", "accounts", "teams", "webhooks"]
 """The edition-2 areas (../shared/contract/edition-2) whose whole schema is in."""
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 

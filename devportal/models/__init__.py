@@ -24,6 +24,7 @@ from devportal.models.oauth import ClientCredential, SigningKey
 from devportal.models.portal import PORTAL_SETTINGS_ID, PortalSettings
 from devportal.models.team import Team, TeamInvitation, TeamMember, TeamRole
 from devportal.models.throttle import Throttle
+from devportal.models.webhook import DeliveryStatus, Webhook, WebhookDelivery, WebhookEventType
 
 __all__ = [
     "PORTAL_SETTINGS_ID",
@@ -37,6 +38,7 @@ __all__ = [
     "AuthStrategy",
     "ClientCredential",
     "Credential",
+    "DeliveryStatus",
     "Developer",
     "DeveloperStatus",
     "EmailToken",
@@ -55,4 +57,7 @@ __all__ = [
     "TeamMember",
     "TeamRole",
     "Throttle",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEventType",
 ]

@@ -19,6 +19,7 @@ from devportal.resolvers.access import Act, application_for, readable_by, team_f
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.common import Account, save_unique
 from devportal.resolvers.pagination import Page, PageRequest, paginate
+from devportal.resolvers.webhooks import queue_webhook, registration_data
 
 _REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
@@ -95,6 +96,9 @@ async def delete_application(
     )
     for registration in registrations:
         queue_event(session, registration_event("UNREGISTERED", registration, application))
+        await queue_webhook(
+            session, "REGISTRATION_UNREGISTERED", registration_data(registration, application)
+        )
     await execute_update(
         session, sa.delete(Application).where(col(Application.id) == application.id)
     )

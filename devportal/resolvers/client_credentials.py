@@ -23,6 +23,7 @@ from devportal.resolvers import audit, lifetimes
 from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
+from devportal.resolvers.webhooks import credential_data, queue_webhook
 from devportal.security import new_token, token_digest
 
 CLIENT_ID_PREFIX = "dpc_"
@@ -45,7 +46,7 @@ async def generate_client_credential(
     expires_at: datetime | None = None,
 ) -> NewClient:
     name = optional_text(name, "The client's name", 100)
-    await application_for(session, developer, application_id, Act.USE, lock=True)
+    application = await application_for(session, developer, application_id, Act.USE, lock=True)
     expiry = await lifetimes.new_expiry(session, expires_at, utcnow())
     held = await session.scalar(
         sa.select(sa.func.count())
@@ -68,6 +69,7 @@ async def generate_client_credential(
     session.add(credential)
     await session.flush()
     _audit(session, AuditAction.CREDENTIAL_CREATED, developer, credential, "created")
+    await queue_webhook(session, "CREDENTIAL_CREATED", credential_data(credential, application))
     return NewClient(credential=credential, secret=secret)
 
 
@@ -79,13 +81,16 @@ async def revoke_client_credential(
     if credential is None:
         raise NotFound("No such client credential.")
     try:
-        await application_for(session, viewer, credential.application_id, Act.REVOKE_KEY)
+        application = await application_for(
+            session, viewer, credential.application_id, Act.REVOKE_KEY
+        )
     except NotFound:
         raise NotFound("No such client credential.") from None
     await execute_update(
         session, sa.delete(ClientCredential).where(col(ClientCredential.id) == credential_id)
     )
     _audit(session, AuditAction.CREDENTIAL_REVOKED, viewer, credential, "revoked")
+    await queue_webhook(session, "CREDENTIAL_REVOKED", credential_data(credential, application))
 
 
 def _audit(

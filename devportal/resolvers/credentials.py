@@ -15,12 +15,13 @@ from sqlmodel import col
 
 from devportal.db import execute_update
 from devportal.errors import Conflict, NotFound
-from devportal.models import AuditAction, Credential, Developer
+from devportal.models import Application, AuditAction, Credential, Developer
 from devportal.models.base import utcnow
 from devportal.resolvers import audit, lifetimes
 from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
+from devportal.resolvers.webhooks import credential_data, queue_webhook
 from devportal.security import new_token, token_digest
 
 KEY_PREFIX = "dpk_"
@@ -97,7 +98,14 @@ async def _new_key(
     )
     session.add(credential)
     await session.flush()
+    await _announce(session, "CREDENTIAL_CREATED", credential)
     return NewKey(credential=credential, key=key)
+
+
+async def _announce(session: AsyncSession, event_type: str, credential: Credential) -> None:
+    application = await session.get(Application, credential.application_id)  # held already
+    assert application is not None
+    await queue_webhook(session, event_type, credential_data(credential, application))
 
 
 async def _credential_for(
@@ -123,6 +131,7 @@ async def revoke_credential(*, session: AsyncSession, viewer: Viewer, credential
     credential = await _credential_for(session, viewer, credential_id, Act.REVOKE_KEY)
     await execute_update(session, sa.delete(Credential).where(col(Credential.id) == credential_id))
     _audit(session, AuditAction.CREDENTIAL_REVOKED, viewer, credential, "revoked")
+    await _announce(session, "CREDENTIAL_REVOKED", credential)
 
 
 def _audit(

@@ -21,6 +21,7 @@ from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
 from devportal.models import Application, ClientCredential, Credential
 from devportal.resolvers.teams import application_contacts
+from devportal.resolvers.webhooks import expiring_data, queue_webhook
 
 
 async def warn_expiring(
@@ -51,6 +52,7 @@ async def warn_expiring(
                     link=link,
                 ),
             )
+        await queue_webhook(session, "CREDENTIAL_EXPIRING", expiring_data(row, application))
     return len(claimed)
 
 
@@ -71,7 +73,12 @@ async def _claim(
         )
         .values(expiry_warned_at=now)
         .returning(
-            col(model.application_id), label.label("label"), col(model.name), col(model.expires_at)
+            sa.literal(model.__name__).label("type_name"),
+            col(model.id),
+            col(model.application_id),
+            label.label("label"),
+            col(model.name),
+            col(model.expires_at),
         ),
         # No cache shows whether a warning went out: none needs emptying.
         execution_options={"synchronize_session": False, ANNOUNCE_AS: "expiry_warning"},

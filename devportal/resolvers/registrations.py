@@ -37,6 +37,7 @@ from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.teams import application_contacts
+from devportal.resolvers.webhooks import queue_webhook, registration_data
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.registrations")
@@ -88,11 +89,17 @@ async def register_application(
             "registration must be unregistered before asking again."
         ) from None
     queue_event(session, registration_event("CREATED", registration, application))
+    await queue_webhook(
+        session, "REGISTRATION_CREATED", registration_data(registration, application)
+    )
     what = f'"{application.name}" asks for {service.name} {version.name}'
     audit.record(session, action=REQUESTED, actor=developer, subject=registration, summary=what)
     if status == RegistrationStatus.APPROVED:
         summary = "Approved by the version itself: it approves every request."
         audit.record(session, action=APPROVED, actor=None, subject=registration, summary=summary)
+        await queue_webhook(
+            session, "REGISTRATION_APPROVED", registration_data(registration, application)
+        )
     elif await _may_mail_admins(session, settings, developer):
         await _mail_admins(session, settings, application, service, version, message)
     return registration
@@ -230,6 +237,9 @@ async def _decide(
     service = await session.get(Service, version.service_id)
     assert service is not None
     queue_event(session, registration_event(target.value, registration, application))
+    await queue_webhook(
+        session, f"REGISTRATION_{target.value}", registration_data(registration, application)
+    )
     for developer in await application_contacts(session, application):
         mail = templates.registration_decision(
             full_name=developer.full_name,
@@ -268,6 +278,9 @@ async def _delete(
     if not deleted:
         raise NotFound("No such registration.")
     queue_event(session, registration_event(kind, registration, application))
+    await queue_webhook(
+        session, f"REGISTRATION_{kind}", registration_data(registration, application)
+    )
 
 
 async def _published_version(

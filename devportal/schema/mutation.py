@@ -10,6 +10,7 @@ from devportal.schema.client_credentials import ClientCredentialMutation
 from devportal.schema.registrations import RegistrationMutation
 from devportal.schema.self_service import SelfServiceMutation
 from devportal.schema.team_mutations import TeamMutation
+from devportal.schema.webhooks import WebhookMutation
 
 
 @strawberry.type(description="Everything that changes something.")
@@ -22,5 +23,6 @@ class Mutation(
     SelfServiceMutation,
     AdminMutation,
     TeamMutation,
+    WebhookMutation,
 ):
     pass

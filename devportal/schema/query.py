@@ -13,6 +13,7 @@ from devportal.schema.context import Info
 from devportal.schema.registrations import RegistrationQuery
 from devportal.schema.relay import find_node
 from devportal.schema.teams import TeamQuery
+from devportal.schema.webhooks import WebhookQuery
 
 
 @strawberry.type(description="Everything that can be read.")
@@ -24,6 +25,7 @@ class Query(
     AuditQuery,
     AdminQuery,
     TeamQuery,
+    WebhookQuery,
 ):
     @strawberry.field(
         description="Any object by its global ID, or null if it does not exist or is not yours."

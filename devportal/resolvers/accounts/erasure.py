@@ -33,6 +33,7 @@ from devportal.resolvers import audit
 from devportal.resolvers.accounts.passwords import verify_password
 from devportal.resolvers.applications import registration_event
 from devportal.resolvers.teams import hand_over
+from devportal.resolvers.webhooks import queue_webhook, registration_data
 
 
 async def delete_my_account(*, session: AsyncSession, developer: Developer, password: str) -> None:
@@ -97,4 +98,7 @@ async def _delete_applications(session: AsyncSession, developer_id: int) -> None
     for registration in registrations:
         application = by_id[registration.application_id]
         queue_event(session, registration_event("UNREGISTERED", registration, application))
+        await queue_webhook(
+            session, "REGISTRATION_UNREGISTERED", registration_data(registration, application)
+        )
     await execute_update(session, sa.delete(Application).where(col(Application.id).in_(ids)))

@@ -15,6 +15,7 @@ from devportal.models import AuditAction, AuthSession, Developer, DeveloperStatu
 from devportal.models.base import utcnow
 from devportal.resolvers import audit
 from devportal.resolvers.portal import get_portal_settings
+from devportal.resolvers.webhooks import developer_data, queue_webhook
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ async def transition(
             created_at=developer.created_at,
         ),
     )
+    await queue_webhook(session, "DEVELOPER_STATUS_CHANGED", developer_data(developer))
     return developer
 
 

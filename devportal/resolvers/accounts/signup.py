@@ -22,6 +22,7 @@ from devportal.resolvers.accounts.links import (
 from devportal.resolvers.accounts.passwords import hash_password
 from devportal.resolvers.accounts.shared import confirm_unconfirmed, developer_by_email
 from devportal.resolvers.checks import optional_text, required_text
+from devportal.resolvers.webhooks import developer_data, queue_webhook
 from devportal.settings import Settings
 
 
@@ -64,6 +65,7 @@ async def sign_up(*, session: AsyncSession, settings: Settings, data: SignUpData
         subject=developer,
         summary="Signed up; the email address is not confirmed yet.",
     )
+    await queue_webhook(session, "DEVELOPER_SIGNED_UP", developer_data(developer))
     if not await mail_allowed(session, email, "a confirmation link"):
         return  # no link is made that would not be sent
     token = await issue_email_token(
