@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.db import create_engine
+from devportal.resolvers.webhooks import Backlog, backlog
 from tests.conftest import ADMIN_EMAIL as ADMIN
 from tests.conftest import ADMIN_PASSWORD as PASSWORD
 from tests.conftest import make_settings
@@ -78,12 +79,20 @@ def test_a_name_that_resolves_inside_by_delivery_time_is_not_called(
             portal.api, portal.admin, "http://1.1.1.1/in", ["DEVELOPER_SIGNED_UP"]
         )
         asyncio.run(_set_url(database_url, f"http://localhost:{receiver.port}/hooks"))
-        with watching("devportal.webhooks", "localhost resolves to 127.0.0.1") as refused:
+        with watching("devportal.webhooks", "localhost resolves to") as refused:
             portal.sign_up("ada@example.com")
             assert refused.seen.wait(WAIT)
         assert receiver.pending() == 0
         [row] = deliveries(portal.api, portal.admin, hook["id"])
         assert (row["status"], row["responseStatus"]) == ("PENDING", None)
+        waiting = client.portal.call(_backlog, client)  # type: ignore[union-attr]
+        assert (waiting.pending, waiting.failed) == (1, 0)
+        assert 0 <= waiting.oldest_seconds < WAIT
+
+
+async def _backlog(client: TestClient) -> Backlog:
+    async with client.app.state.db.session() as session:  # type: ignore[attr-defined]
+        return await backlog(session)
 
 
 async def _set_url(database_url: str, url: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from devportal.models.base import utcnow
-from devportal.resolvers.webhooks import prune_deliveries
+from devportal.resolvers.webhooks import Backlog, backlog, prune_deliveries
 from devportal.settings import Settings
 from tests.conftest import make_settings
 from tests.flows import REVOKE_KEY, UNREGISTER, Catalog, Portal
@@ -150,7 +150,7 @@ def test_a_failing_receiver_gets_retries_with_the_same_webhook_id(
 
 
 def test_a_receiver_down_loses_nothing_fails_after_the_budget_and_redelivery_lands(
-    portal: Portal, delivered: LogCounter
+    portal: Portal, client: TestClient, delivered: LogCounter
 ) -> None:
     down = Receiver()  # nothing listens on its port yet
     hook = create_webhook(portal.api, portal.admin, down.url, ["DEVELOPER_SIGNED_UP"])
@@ -163,6 +163,7 @@ def test_a_receiver_down_loses_nothing_fails_after_the_budget_and_redelivery_lan
         ("FAILED", 3, None)
     ] * 3
     assert all(row["nextAttemptAt"] is None for row in rows)
+    assert client.portal.call(_backlog, client) == Backlog(0, 0.0, 3)  # type: ignore[union-attr]
 
     with down.serving() as receiver:
         for row in rows:
@@ -175,6 +176,12 @@ def test_a_receiver_down_loses_nothing_fails_after_the_budget_and_redelivery_lan
     assert len(names) == 3
     after = deliveries(portal.api, portal.admin, hook["id"])
     assert {(r["status"], r["attempts"]) for r in after} == {("DELIVERED", 4)}
+    assert client.portal.call(_backlog, client) == Backlog(0, 0.0, 0)  # type: ignore[union-attr]
+
+
+async def _backlog(client: TestClient) -> Backlog:
+    async with client.app.state.db.session() as session:  # type: ignore[attr-defined]
+        return await backlog(session)
 
 
 def test_a_disabled_webhook_gets_nothing_of_what_happens_meanwhile(
