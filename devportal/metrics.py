@@ -37,6 +37,7 @@ from devportal.db import Database
 from devportal.events import Event
 from devportal.models import MailStatus, OutboxMessage
 from devportal.models.base import utcnow
+from devportal.resolvers import webhooks
 
 log = logging.getLogger("devportal.metrics")
 
@@ -108,6 +109,26 @@ OUTBOX_OLDEST = Gauge(
     "devportal_outbox_oldest_age_seconds",
     "Age of the oldest mail waiting to be sent; 0 when none waits (sampled).",
     multiprocess_mode="livemax",
+)
+WEBHOOK_BACKLOG = Gauge(
+    "devportal_webhook_backlog",
+    "Webhook deliveries waiting to be sent, retries included (sampled).",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_OLDEST = Gauge(
+    "devportal_webhook_oldest_age_seconds",
+    "Age of the oldest webhook delivery waiting; 0 when none waits (sampled).",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_FAILED = Gauge(
+    "devportal_webhook_deliveries_failed",
+    "Webhook deliveries given up on (FAILED) and kept, until redelivered (sampled).",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_FAILURES = Counter(
+    "devportal_webhook_delivery_failures_total",
+    "Failed webhook attempts; final=true when the delivery was given up on.",
+    ["final"],
 )
 POOL_IN_USE = Gauge(
     "devportal_db_pool_connections_in_use",
@@ -262,6 +283,7 @@ class Sampler:
                     )
                 )
             ).one()
+            hooks = await webhooks.backlog(session)
             position = getattr(self.db.bus, "position", None)
             newest = None
             if position is not None:
@@ -269,5 +291,8 @@ class Sampler:
         OUTBOX_BACKLOG.set(count)
         age = (utcnow() - oldest) if oldest is not None else timedelta(0)
         OUTBOX_OLDEST.set(max(age.total_seconds(), 0.0))
+        WEBHOOK_BACKLOG.set(hooks.pending)
+        WEBHOOK_OLDEST.set(hooks.oldest_seconds)
+        WEBHOOK_FAILED.set(hooks.failed)
         if position is not None and newest is not None:
             BUS_LAG.set(max(int(newest) - int(position), 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import Catalog, Portal
+from tests.receiver import Receiver, create_webhook
 from tests.servers import ServerProcess, graphql_websocket
 from tests.support import WAIT, Api, SmtpServer, free_port
 from tests.test_operating import ROOT, VERIFY, server_env
@@ -34,11 +36,15 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 @contextmanager
 def metered_server(
-    database_url: str, smtp: SmtpServer, *args: str
+    database_url: str, smtp: SmtpServer, *args: str, **extra: str
 ) -> Iterator[tuple[ServerProcess, str]]:
     port = free_port()
     env = server_env(
-        database_url, smtp, DEVPORTAL_METRICS=f"127.0.0.1:{port}", DEVPORTAL_LOG_LEVEL="DEBUG"
+        database_url,
+        smtp,
+        DEVPORTAL_METRICS=f"127.0.0.1:{port}",
+        DEVPORTAL_LOG_LEVEL="DEBUG",
+        **extra,
     )
     server = ServerProcess(env, ROOT, *args)
     try:
@@ -107,6 +113,12 @@ def test_metrics_count_known_traffic_and_live_connections(
     assert ("devportal_db_pool_connections_in_use", frozenset()) in samples
 
 
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver().serving() as serving:
+        yield serving
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="two workers need PostgreSQL")
 def test_two_workers_add_up_on_postgresql(database_url: str, smtp: SmtpServer) -> None:
@@ -120,3 +132,35 @@ def test_two_workers_add_up_on_postgresql(database_url: str, smtp: SmtpServer) -
     _assert_counts(samples, rounds=20)
     assert value(samples, "devportal_db_pool_size") == 2 * 10  # both workers, added up
     assert value(samples, "devportal_event_bus_listening") == 1  # the least of the two
+
+
+def test_webhook_failures_and_the_failed_backlog_are_counted(
+    database_url: str, smtp: SmtpServer, receiver: Receiver
+) -> None:
+    """A receiver that always answers 500: one retry, then given up on."""
+    allow_local_receiver = {
+        "DEVPORTAL_WEBHOOK_ALLOW_HTTP": "true",
+        "DEVPORTAL_WEBHOOK_ALLOW_PRIVATE": "true",
+        "DEVPORTAL_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
+        "DEVPORTAL_WEBHOOK_MAX_ATTEMPTS": "2",
+        "DEVPORTAL_METRICS_SAMPLE_SECONDS": "0.1",
+    }
+    with (
+        metered_server(database_url, smtp, **allow_local_receiver) as (server, metrics),
+        httpx2.Client(base_url=server.url, timeout=WAIT) as client,
+    ):
+        portal = Portal(
+            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        )
+        create_webhook(portal.api, portal.admin, receiver.url, ["DEVELOPER_SIGNED_UP"])
+        receiver.answer(500, 500)
+        portal.sign_up("ada@example.com")
+        receiver.take(2)
+        server.wait_for_line("failed for good")
+        deadline = time.monotonic() + WAIT  # the gauge is sampled every 0.1 s
+        while value(samples := scrape(metrics), "devportal_webhook_deliveries_failed") != 1:
+            assert time.monotonic() < deadline, "the failed delivery was never sampled"
+    failures = "devportal_webhook_delivery_failures_total"
+    assert value(samples, failures, final="false") == 1
+    assert value(samples, failures, final="true") == 1
+    assert value(samples, "devportal_webhook_backlog") == 0

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from devportal.db import Database, execute_update
+from devportal.metrics import WEBHOOK_FAILURES
 from devportal.models import DeliveryStatus, Webhook, WebhookDelivery
 from devportal.models.base import utcnow
 from devportal.settings import Settings
@@ -210,7 +211,9 @@ class WebhookWorker:
                 attempts,
                 outcome.error,
             )
+            WEBHOOK_FAILURES.labels("true").inc()
             return {**values, "status": DeliveryStatus.FAILED, "next_attempt_at": None}
+        WEBHOOK_FAILURES.labels("false").inc()
         delay = retry_delay(attempts, self._settings.webhook_retry_base_seconds)
         log.info(
             "webhook delivery %s not delivered (%s); attempt %d of %d, next in %.1fs",
