@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from devportal.db import Database, execute_update
-from devportal.metrics import WEBHOOK_FAILURES
 from devportal.models import DeliveryStatus, Webhook, WebhookDelivery
 from devportal.models.base import utcnow
 from devportal.settings import Settings
@@ -211,9 +210,9 @@ class WebhookWorker:
                 attempts,
                 outcome.error,
             )
-            WEBHOOK_FAILURES.labels("true").inc()
+            _count_failure(final=True)
             return {**values, "status": DeliveryStatus.FAILED, "next_attempt_at": None}
-        WEBHOOK_FAILURES.labels("false").inc()
+        _count_failure(final=False)
         delay = retry_delay(attempts, self._settings.webhook_retry_base_seconds)
         log.info(
             "webhook delivery %s not delivered (%s); attempt %d of %d, next in %.1fs",
@@ -224,3 +223,12 @@ class WebhookWorker:
             delay,
         )
         return {**values, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+
+
+def _count_failure(*, final: bool) -> None:
+    """Imported when counted, not with this module: ``serve``'s supervisor imports the
+    resolvers (and so this) after setting up prometheus-client's multi-process mode,
+    and a metrics module loaded there would add the supervisor's zeros to the workers'."""
+    from devportal.metrics import WEBHOOK_FAILURES
+
+    WEBHOOK_FAILURES.labels("true" if final else "false").inc()
