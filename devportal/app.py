@@ -74,11 +74,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.dispose()
 
     app = Starlette(
-        routes=[
+        routes=[  # the gateway check first: the router tries routes in order
+            *gateway_routes(gateway),
             *health_routes(db, drain),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            *gateway_routes(gateway),
             *oauth_routes(settings, db, signing_keys),
             *page_routes(settings, db),
             team_invitation_route(settings, db),

@@ -19,9 +19,11 @@ lines have secret query parameters blanked by ``RedactSecrets``).
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
+import os
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
@@ -76,6 +78,20 @@ def fork() -> None:
         _current.set(replace(info))
 
 
+# A new ID is this process's random prefix and a count: as unique as a uuid4, which cost
+# the gateway check about 3 % of its time. A forked child draws a prefix of its own.
+_PROCESS = secrets.token_hex(8)
+_counter = itertools.count(1)
+
+
+def _new_process() -> None:
+    global _PROCESS, _counter
+    _PROCESS, _counter = secrets.token_hex(8), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_process)
+
+
 def request_id_from(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
@@ -83,7 +99,7 @@ def request_id_from(scope: Scope) -> str:
             if _VALID_ID.fullmatch(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return f"{_PROCESS}{next(_counter):016x}"
 
 
 class RequestIds:

@@ -39,7 +39,6 @@ from devportal.models import (
     ServiceVersion,
 )
 from devportal.models.base import timestamp
-from devportal.resolvers.checks import is_slug, is_version_name
 from devportal.resolvers.key_use import UseRecorder
 from devportal.resolvers.strategies import VersionStrategies
 from devportal.security import token_digest
@@ -195,15 +194,15 @@ class Gateway:
         strategy = await self.strategies.of(service_slug, version_name)
         if strategy is AuthStrategy.OPENID_CONNECT:
             return await self.tokens.verify(bearer, service_slug, version_name)
+        if strategy is None:
+            # No version has this path; the key is still checked first. Such text (a NUL
+            # say) must not reach the database, which may refuse to compare it.
+            service_slug = version_name = ""
         return await self._verify_key(key, service_slug, version_name)
 
     async def _verify_key(self, key: str | None, service_slug: str, version_name: str) -> Decision:
         if not key:
             return NO_KEY
-        if not (is_slug(service_slug) and is_version_name(version_name)):
-            # No version has this path; the key is still checked first. Such text (a NUL
-            # say) must not reach the database, which may refuse to compare it.
-            service_slug = version_name = ""
         digest = token_digest(key)
         cache = self.cache
         if cache.trusted:
