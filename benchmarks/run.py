@@ -258,6 +258,7 @@ def _compare(
     for url, request in targets:
         if options.warmup:
             _run(options, outcome, url, request, options.warmup)
+        load.once(url, request)  # waits out what the warm-up left in hand
         alone = load.once(url, request)
         needed = math.ceil(REQUESTS_PER_CONNECTION * options.connections * alone)
         lengths.append(min(MAX_ROUND_SECONDS, max(per_round, needed)))

@@ -17,6 +17,7 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MovableClock, make_setti
 from tests.flows import ACCEPT_INVITATION, PASSWORD, REMOVE_MEMBER, Catalog, Portal, Teams
 from tests.support import Api, SmtpServer, body
 from tests.test_expiry_warnings import GENERATE, in_days
+from tests.test_oauth import World
 
 MY_APPS = "{ myApplications { nodes { id team { id name } } } }"
 TEAM = """query($id: ID!) { team(id: $id) {
@@ -148,6 +149,20 @@ def test_owners_get_the_team_applications_mail_and_the_gateway_names_the_team(
     plain = api.client.get("/gateway/verify/maps/v1", headers={"apikey": personal.key})
     assert plain.status_code == 200
     assert "X-Consumer-Team-Id" not in plain.headers
+
+
+def test_the_gateway_names_the_team_for_a_bearer_token_too(portal: Portal, api: Api) -> None:
+    world = World(portal, Catalog(portal))
+    team = Teams(portal).create(world.dev.token)
+    token = world.access_token(audience="maps/v2")
+    personal = world.check(token, world.v2)
+    assert personal.status_code == 200, personal.text
+    assert "X-Consumer-Team-Id" not in personal.headers
+
+    api.data(MOVE, {"id": world.app_id, "team": team}, world.dev.token)
+    shared = world.check(token, world.v2)  # the move is seen on the very next call
+    assert shared.status_code == 200, shared.text
+    assert shared.headers["X-Consumer-Team-Id"] == to_base64("Team", from_base64(team)[1])
 
 
 def test_a_membership_change_is_seen_on_the_next_call_despite_the_caches(

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlmodel import col
@@ -26,15 +25,13 @@ from devportal.models import (
     Application,
     ClientCredential,
     Developer,
-    DeveloperStatus,
     Registration,
-    RegistrationStatus,
     Service,
     ServiceVersion,
     SigningKey,
 )
 from devportal.models.base import timestamp
-from devportal.resolvers.gateway import DENIED, UNKNOWN, Consumer, Decision
+from devportal.resolvers.gateway import DENIED, Decision, access_statement, decide
 from devportal.resolvers.signing_keys import ALGORITHM, SigningKeys
 
 BEARER_CHALLENGE = 'Bearer realm="devportal"'
@@ -131,56 +128,13 @@ class TokenCheck:
 
 async def _live(db: Database, client_id: str, slug: str, version: str) -> Live:
     async with db.session() as session:
-        parameters = {"client_id": client_id, "slug": slug, "version": version}
+        parameters = {"credential": client_id, "slug": slug, "version": version}
         row = (await session.execute(_ACCESS, parameters)).one_or_none()
     if row is None:
         return Live(BAD_TOKEN)  # revoked since
-    client, application, developer, version_id, enabled, registration = row
+    client, *access = row
     expires = client.expires_at.timestamp() if client.expires_at else None
-    if version_id is None:
-        return Live(UNKNOWN, expires)
-    allowed = (
-        developer.status == DeveloperStatus.APPROVED
-        and enabled
-        and registration == RegistrationStatus.APPROVED
-    )
-    if not allowed:
-        return Live(DENIED, expires)
-    consumer = Consumer(
-        client.id, application.id, application.reference_id, developer.id, developer.email
-    )
-    return Live(Decision(200, "OK", consumer), expires)
+    return Live(decide(*access), expires)
 
 
-def _access_statement() -> sa.Select[Any]:
-    """As the key check's: the client's holder, and its registration for the version."""
-    version = (
-        sa.select(
-            col(ServiceVersion.id).label("id"),
-            col(ServiceVersion.app_registration_enabled).label("enabled"),
-        )
-        .join(Service, col(Service.id) == col(ServiceVersion.service_id))
-        .where(
-            col(Service.slug) == sa.bindparam("slug"),
-            col(ServiceVersion.name) == sa.bindparam("version"),
-        )
-        .subquery()
-    )
-    return (
-        sa.select(ClientCredential, Application, Developer, version.c.id, version.c.enabled)
-        .add_columns(col(Registration.status))
-        .join(Application, col(Application.id) == col(ClientCredential.application_id))
-        .join(Developer, col(Developer.id) == col(Application.developer_id))
-        .outerjoin(version, sa.true())
-        .outerjoin(
-            Registration,
-            sa.and_(
-                col(Registration.service_version_id) == version.c.id,
-                col(Registration.application_id) == col(Application.id),
-            ),
-        )
-        .where(col(ClientCredential.client_id) == sa.bindparam("client_id"))
-    )
-
-
-_ACCESS = _access_statement()
+_ACCESS = access_statement(ClientCredential, col(ClientCredential.client_id))
