@@ -19,11 +19,13 @@ from devportal.models.base import Clock
 from devportal.settings import Settings
 from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
+from tests.servers import ServerProcess
 from tests.support import Api, SmtpServer, free_port
 
 POSTGRES_URL = os.environ.get("DEVPORTAL_TEST_DATABASE_URL")
 ADMIN_EMAIL = "admin@portal.test"
 ADMIN_PASSWORD = "admin-password-123"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_report_header() -> str:
@@ -121,3 +123,30 @@ def portal(api: Api, smtp: SmtpServer) -> Portal:
 @pytest.fixture
 def catalog(portal: Portal) -> Catalog:
     return Catalog(portal)
+
+
+@pytest.fixture
+def two_servers(
+    request: pytest.FixtureRequest, database_url: str, smtp: SmtpServer
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two ``devportal serve`` processes on one database (PostgreSQL, in the tests that use
+    them), with the extra environment of the test's ``server_env`` marker."""
+    marker = request.node.get_closest_marker("server_env")
+    env = {
+        "DEVPORTAL_DATABASE_URL": database_url,
+        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "DEVPORTAL_PUBLIC_URL": "http://portal.test",
+        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "DEVPORTAL_LOG_LEVEL": "DEBUG",
+        **(marker.kwargs if marker else {}),
+    }
+    a = ServerProcess(env, cwd=ROOT)
+    try:
+        b = ServerProcess(env, cwd=ROOT)
+        try:
+            yield a, b
+        finally:
+            b.stop()
+    finally:
+        a.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -25,7 +24,6 @@ mutation($app: ID!, $name: String, $expiresAt: DateTime) {
   generateCredential(applicationId: $app, name: $name, expiresAt: $expiresAt) {
     key credential { id keyPrefix } } }
 """
-ROOT = Path(__file__).resolve().parent.parent
 SUBJECT = "expires"
 
 
@@ -91,39 +89,27 @@ def test_one_warning_per_key_within_the_window(
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)")
+@pytest.mark.server_env(DEVPORTAL_HOUSEKEEPING_INTERVAL_SECONDS="0.05")
 def test_two_processes_warn_about_each_key_exactly_once(
-    database_url: str, smtp: SmtpServer
+    two_servers: tuple[ServerProcess, ServerProcess], database_url: str, smtp: SmtpServer
 ) -> None:
-    env = {
-        "DEVPORTAL_DATABASE_URL": database_url,
-        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "DEVPORTAL_PUBLIC_URL": "http://portal.test",
-        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
-        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DEVPORTAL_LOG_LEVEL": "DEBUG",
-        "DEVPORTAL_HOUSEKEEPING_INTERVAL_SECONDS": "0.05",
-    }
-    servers = [ServerProcess(env, cwd=ROOT), ServerProcess(env, cwd=ROOT)]
-    try:
-        with httpx2.Client(base_url=servers[0].url) as client:
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
-            dev = portal.developer("ada@example.com")
-            app_id = Catalog(portal).application(dev.token)
-            for n in range(8):
-                variables = {"app": app_id, "name": f"key {n}", "expiresAt": in_days(2)}
-                portal.api.data(GENERATE, variables, dev.token)
-            for _ in range(8):
-                smtp.inbox.wait_for("ada@example.com", SUBJECT)
-        for server in servers:
-            server.skip_backlog()
-        for server in servers:  # each has had rounds since: none warned again
-            for _ in range(3):
-                server.wait_for_line("housekeeping round done")
-        assert warnings_queued(database_url) == 8
-        warned_by = [s for s in servers if any("credentials about to expire" in x for x in s.log)]
-        assert warned_by, "no process logged its warnings"
-    finally:
-        for server in servers:
-            server.stop()
+    servers = list(two_servers)
+    with httpx2.Client(base_url=servers[0].url) as client:
+        portal = Portal(
+            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        )
+        dev = portal.developer("ada@example.com")
+        app_id = Catalog(portal).application(dev.token)
+        for n in range(8):
+            variables = {"app": app_id, "name": f"key {n}", "expiresAt": in_days(2)}
+            portal.api.data(GENERATE, variables, dev.token)
+        for _ in range(8):
+            smtp.inbox.wait_for("ada@example.com", SUBJECT)
+    for server in servers:
+        server.skip_backlog()
+    for server in servers:  # each has had rounds since: none warned again
+        for _ in range(3):
+            server.wait_for_line("housekeeping round done")
+    assert warnings_queued(database_url) == 8
+    warned_by = [s for s in servers if any("credentials about to expire" in x for x in s.log)]
+    assert warned_by, "no process logged its warnings"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx2
 import pytest
 
@@ -22,30 +19,6 @@ pytestmark = [
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) { kind registration { status } } }
 """
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def two_servers(
-    database_url: str, smtp: SmtpServer
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    env = {
-        "DEVPORTAL_DATABASE_URL": database_url,
-        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "DEVPORTAL_PUBLIC_URL": "http://portal.test",
-        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
-        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DEVPORTAL_LOG_LEVEL": "DEBUG",
-    }
-    a = ServerProcess(env, cwd=ROOT)
-    try:
-        b = ServerProcess(env, cwd=ROOT)
-        try:
-            yield a, b
-        finally:
-            b.stop()
-    finally:
-        a.stop()
 
 
 def test_an_approval_on_one_process_reaches_subscribers_and_the_gateway_on_another(

@@ -18,7 +18,6 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import Portal, Teams
 from tests.servers import GraphQLWebSocket, ServerProcess, graphql_websocket
 from tests.support import Api, SmtpServer
-from tests.test_multiprocess import ROOT
 from tests.test_subscriptions import Live, _ended, serve
 
 EVENTS = """
@@ -85,28 +84,9 @@ def test_a_moved_application_follows_its_team_live(live: Live) -> None:
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)")
 def test_a_member_removed_on_one_process_loses_access_on_another(
-    database_url: str, smtp: SmtpServer
+    two_servers: tuple[ServerProcess, ServerProcess], smtp: SmtpServer
 ) -> None:
-    env = {
-        "DEVPORTAL_DATABASE_URL": database_url,
-        "DEVPORTAL_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "DEVPORTAL_PUBLIC_URL": "http://portal.test",
-        "DEVPORTAL_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
-        "DEVPORTAL_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "DEVPORTAL_LOG_LEVEL": "DEBUG",
-    }
-    a = ServerProcess(env, cwd=ROOT)
-    try:
-        b = ServerProcess(env, cwd=ROOT)
-        try:
-            _removed_across(a, b, smtp)
-        finally:
-            b.stop()
-    finally:
-        a.stop()
-
-
-def _removed_across(a: ServerProcess, b: ServerProcess, smtp: SmtpServer) -> None:
+    a, b = two_servers
     with httpx2.Client(base_url=a.url) as on_a, httpx2.Client(base_url=b.url) as on_b:
         portal = Portal(
             Api(on_b), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
