@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
-from tests.flows import ME, PASSWORD, Catalog, Portal
+from tests.flows import ME, PASSWORD, Catalog, Portal, Teams
 from tests.servers import ServerProcess
 from tests.support import Api, SmtpServer
 from tests.test_multiprocess import two_servers  # noqa: F401 - a fixture
@@ -131,3 +131,17 @@ def test_a_key_in_use_stops_on_another_process_at_its_next_call(
             assert time.perf_counter() < deadline, "process A let the key through for over 1 s"
         assert status == 401
     assert traces(database_url, EMAIL, NAME) == []
+
+
+def test_a_developer_alone_in_a_team_takes_the_team_with_them(
+    portal: Portal, database_url: str
+) -> None:
+    teams = Teams(portal)
+    ada = portal.developer("ada@example.com")
+    team = teams.create(ada.token, "Ada's workshop")
+    teams.application(ada.token, team, "workshop-app")
+    teams.invite(ada.token, team, "bob@example.com")
+    assert portal.api.data(DELETE, {"id": ada.id}, portal.admin) == {"deleteDeveloper": ada.id}
+    left = traces(database_url, "Ada's workshop", "workshop-app", "bob@example.com")
+    # The team, its application and its invitation are gone; the mail to Bob was his.
+    assert [t for t in left if not t.startswith("outbox_message.")] == []

@@ -175,16 +175,18 @@ async def application_contacts(session: AsyncSession, application: Application) 
     return list(rows)
 
 
-async def hand_over(session: AsyncSession, developer_id: int) -> None:
+async def hand_over(session: AsyncSession, developer_id: int) -> list[int]:
     """Before a developer is erased: their team applications stay with their teams.
 
     Each goes to the team's longest-standing other OWNER; a team whose last OWNER
     they are gets its longest-standing member as OWNER first. Applications of a
-    team they are alone in go with them.
+    team they are alone in go with them: the ids of those teams are returned, for
+    ``delete_deserted`` once the applications are gone.
     """
     teams = await session.scalars(
         sa.select(col(TeamMember.team_id)).where(col(TeamMember.developer_id) == developer_id)
     )
+    deserted = []
     for team_id in list(teams):
         others = [
             member
@@ -192,6 +194,7 @@ async def hand_over(session: AsyncSession, developer_id: int) -> None:
             if member.developer_id != developer_id
         ]
         if not others:
+            deserted.append(team_id)
             continue
         owners = [member for member in others if member.role == TeamRole.OWNER]
         heir = owners[0] if owners else others[0]
@@ -207,3 +210,11 @@ async def hand_over(session: AsyncSession, developer_id: int) -> None:
             )
             .values(developer_id=heir.developer_id),
         )
+    return deserted
+
+
+async def delete_deserted(session: AsyncSession, team_ids: list[int]) -> None:
+    """Teams whose only member was erased: nobody could reach them again. A team that
+    still holds an application (a former member's) stays, as ``delete_team`` would."""
+    holds = sa.select(col(Application.id)).where(col(Application.team_id) == col(Team.id)).exists()
+    await execute_update(session, sa.delete(Team).where(col(Team.id).in_(team_ids), ~holds))

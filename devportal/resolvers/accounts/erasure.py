@@ -2,7 +2,7 @@
 
 What goes: the account, its sessions and email links (by cascade), their
 applications with their registrations and keys (a team's stay with the team:
-``teams.hand_over``) (the gateway refuses the keys
+``teams.hand_over``; a team they were alone in goes) (the gateway refuses the keys
 from the next call on, on every process: the writes empty each process's
 cache), every mail to their address, sent or not, the rate-limit counters
 keyed by it, and the events that carried it. The audit log keeps its entries,
@@ -32,7 +32,7 @@ from devportal.models import (
 from devportal.resolvers import audit
 from devportal.resolvers.accounts.passwords import verify_password
 from devportal.resolvers.applications import registration_event
-from devportal.resolvers.teams import hand_over
+from devportal.resolvers.teams import delete_deserted, hand_over
 from devportal.resolvers.webhooks import queue_webhook, registration_data
 
 
@@ -53,8 +53,9 @@ async def _erase(session: AsyncSession, developer_id: int | None, actor: Admin |
     if developer is None:
         raise NotFound("No such developer.")
     assert developer.id is not None
-    await hand_over(session, developer.id)  # team applications stay with their teams
+    deserted = await hand_over(session, developer.id)  # team applications stay with their teams
     await _delete_applications(session, developer.id)
+    await delete_deserted(session, deserted)
     address = developer.email
     await execute_update(
         session, sa.delete(OutboxMessage).where(col(OutboxMessage.recipient) == address)
