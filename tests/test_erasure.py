@@ -14,7 +14,6 @@ from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import ME, PASSWORD, Catalog, Portal, Teams
 from tests.servers import ServerProcess
 from tests.support import Api, SmtpServer
-from tests.test_multiprocess import two_servers  # noqa: F401 - a fixture
 
 EMAIL = "augusta@example.com"
 NAME = "Augusta Ada King"
@@ -112,7 +111,7 @@ def test_an_admin_deletes_a_developer(portal: Portal, catalog: Catalog, database
 @pytest.mark.postgres
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)")
 def test_a_key_in_use_stops_on_another_process_at_its_next_call(
-    two_servers: tuple[ServerProcess, ServerProcess],  # noqa: F811
+    two_servers: tuple[ServerProcess, ServerProcess],
     smtp: SmtpServer,
     database_url: str,
 ) -> None:
