@@ -61,12 +61,14 @@ class Housekeeper:
         if pruned.total:
             log.info(
                 "housekeeping: removed %d ended sessions, %d spent email tokens, "
-                "%d old mails, %d old rate-limit counters, %d old events",
+                "%d old mails, %d old rate-limit counters, %d old events, "
+                "%d expired team invitations",
                 pruned.sessions,
                 pruned.email_tokens,
                 pruned.mail,
                 pruned.counters,
                 pruned.events,
+                pruned.invitations,
             )
         log.debug("housekeeping round done")
 

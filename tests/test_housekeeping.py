@@ -1,4 +1,5 @@
-"""Housekeeping: ended sessions, spent tokens, old mail and counters do not pile up."""
+"""Housekeeping: ended sessions, spent tokens and invitations, old mail and counters do not
+pile up."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.db import Database
-from devportal.models import AuthSession, EmailToken, OutboxMessage, Throttle
+from devportal.models import AuthSession, EmailToken, OutboxMessage, TeamInvitation, Throttle
 from devportal.models.base import utcnow
 from devportal.resolvers.housekeeping import Pruned, prune
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
-from tests.flows import ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Portal
+from tests.flows import ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Portal, Teams
 from tests.support import Api, LogCounter, SmtpServer, attached, watching
 
 
@@ -68,7 +69,9 @@ def test_ended_sessions_and_spent_tokens_are_removed_in_the_background(
 
 def test_prune_keeps_what_is_still_needed(portal: Portal, client: TestClient) -> None:
     with attached("devportal.mailer", LogCounter(r"^mail \d+ sent")) as sent:
-        portal.developer("ada@example.com")
+        ada = portal.developer("ada@example.com")
+        teams = Teams(portal)
+        teams.invite(ada.token, teams.create(ada.token), "bob@example.com")  # for 7 days
         portal.api.data(ASK_RESET_PASSWORD, {"email": "ada@example.com"})
         portal.api.error(LOG_IN, {"email": "ada@example.com", "password": "wrong password!"})
         assert portal.log_in("ada@example.com", PASSWORD)
@@ -83,12 +86,14 @@ def test_prune_keeps_what_is_still_needed(portal: Portal, client: TestClient) ->
     assert (today.sessions, today.mail) == (0, 0)  # live sessions and recent mail stay
     assert today.email_tokens == 1  # the spent confirmation token; the reset link still works
     assert _count(client, EmailToken) == 1
+    assert (today.invitations, _count(client, TeamInvitation)) == (0, 1)
 
     later = client.portal.call(prune_at, 31)  # type: ignore[union-attr]
     assert later.sessions >= 1
     assert later.email_tokens == 1
     assert later.mail >= 3
     assert later.counters >= 1
+    assert later.invitations == 1
     # Every mail was marked sent by then, so all of it goes.
-    for model in (AuthSession, EmailToken, Throttle, OutboxMessage):
+    for model in (AuthSession, EmailToken, Throttle, OutboxMessage, TeamInvitation):
         assert _count(client, model) == 0

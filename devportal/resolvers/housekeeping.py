@@ -1,4 +1,5 @@
-"""Removing what is no longer needed: ended sessions, spent tokens, old mail, counters, events."""
+"""Removing what is no longer needed: ended sessions, spent tokens and invitations, old mail,
+counters and events."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from devportal.models import (
     EventLogEntry,
     MailStatus,
     OutboxMessage,
+    TeamInvitation,
     Throttle,
 )
 
@@ -31,18 +33,27 @@ class Pruned:
     mail: int
     counters: int
     events: int = 0
+    invitations: int = 0
 
     @property
     def total(self) -> int:
-        return self.sessions + self.email_tokens + self.mail + self.counters + self.events
+        return (
+            self.sessions
+            + self.email_tokens
+            + self.mail
+            + self.counters
+            + self.events
+            + self.invitations
+        )
 
 
 async def prune(
     *, session: AsyncSession, now: datetime, keep_events: timedelta = KEEP_EVENTS
 ) -> Pruned:
-    """Delete expired sessions, used or expired email tokens, mail sent or failed over
-    30 days ago, rate-limit counters whose window is long past, and events older than
-    ``keep_events`` (but the newest: it tells a starting process where the ids are)."""
+    """Delete expired sessions, used or expired email tokens and team invitations (a used
+    one is deleted at once), mail sent or failed over 30 days ago, rate-limit counters
+    whose window is long past, and events older than ``keep_events`` (but the newest: it
+    tells a starting process where the ids are)."""
     return Pruned(
         sessions=await execute_update(
             session, sa.delete(AuthSession).where(col(AuthSession.expires_at) <= now)
@@ -69,5 +80,8 @@ async def prune(
                 col(EventLogEntry.created_at) <= now - keep_events,
                 col(EventLogEntry.id) < sa.select(sa.func.max(EventLogEntry.id)).scalar_subquery(),
             ),
+        ),
+        invitations=await execute_update(
+            session, sa.delete(TeamInvitation).where(col(TeamInvitation.expires_at) <= now)
         ),
     )
