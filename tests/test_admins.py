@@ -3,6 +3,9 @@ and a forgotten admin password reset through the usual reset flow."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from tests.conftest import MovableClock
 from tests.flows import ADMIN_LOG_IN, ASK_RESET_PASSWORD, ME, Portal
 from tests.support import body, token_from
 
@@ -79,6 +82,16 @@ def test_the_invitation_page_sets_the_password(portal: Portal) -> None:
     again = client.post("/accept-invitation", data={"token": token, "password": NEW_PASSWORD})
     assert again.status_code == 400
     assert portal.api.data(ADMIN_LOG_IN, {"email": NEW, "password": NEW_PASSWORD})
+
+
+def test_an_invitation_expires_after_7_days(portal: Portal, clock: MovableClock) -> None:
+    token = invite(portal)
+    clock.advance(timedelta(days=7, minutes=1))
+    expired = portal.api.error(ACCEPT, {"token": token, "password": NEW_PASSWORD})
+    assert expired.code == "INVALID_TOKEN"
+    del portal.admin  # the inviting admin's session ended with the week too: log in again
+    fresh = invite(portal)  # a new invitation works: the address was never taken
+    assert portal.api.data(ACCEPT, {"token": fresh, "password": NEW_PASSWORD})
 
 
 def test_invitations_refused(portal: Portal) -> None:
