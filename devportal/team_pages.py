@@ -7,16 +7,13 @@ ends the session it opened for that.
 
 from __future__ import annotations
 
-from html import escape
-
+from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from devportal.db import Database
-from devportal.errors import DomainError
 from devportal.models import Developer
-from devportal.pages import message, page
+from devportal.page_flow import token_form
 from devportal.resolvers import accounts, team_invitations
 from devportal.resolvers.clients import client_address
 from devportal.settings import Settings
@@ -33,29 +30,19 @@ was sent to, to join the team.</p>
 
 
 def team_invitation_route(settings: Settings, db: Database) -> Route:
-    async def team_invitation(request: Request) -> HTMLResponse:
-        if request.method == "GET":
-            token = escape(request.query_params.get("token", ""))
-            return page(TITLE, _FORM.format(token=token, error=""))
-        form = await request.form()
-        token = str(form.get("token", ""))
-        try:
-            name = await _join(
-                request, token, str(form.get("email", "")), str(form.get("password", ""))
-            )
-        except DomainError as error:
-            body = _FORM.format(token=escape(token), error=message(error.message))
-            return page(TITLE, body, status=400)
-        return page(TITLE, message(f"You are now a member of the team {name}."))
-
-    async def _join(request: Request, token: str, email: str, password: str) -> str:
+    async def join(request: Request, token: str, form: FormData) -> str:
+        """Log in, accept, and end the session opened for that, whatever came of it."""
         client = client_address(
             request.client.host if request.client else None,
             request.headers.getlist("x-forwarded-for"),
             settings.trusted_proxies,
         )
         issued = await accounts.log_in(
-            db=db, settings=settings, email=email, password=password, client=client
+            db=db,
+            settings=settings,
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+            client=client,
         )
         try:
             assert isinstance(issued.account, Developer)
@@ -66,6 +53,6 @@ def team_invitation_route(settings: Settings, db: Database) -> Route:
         finally:
             async with db.transaction() as session:
                 await accounts.log_out(session=session, token=issued.token)
-        return team.name
+        return f"You are now a member of the team {team.name}."
 
-    return Route("/team-invitation", team_invitation, methods=["GET", "POST"])
+    return Route("/team-invitation", token_form(TITLE, _FORM, join), methods=["GET", "POST"])
