@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,9 @@ from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
 from tests.servers import ServerProcess
 from tests.support import Api, SmtpServer, free_port
+
+if TYPE_CHECKING:
+    from tests.live import Live
 
 POSTGRES_URL = os.environ.get("DEVPORTAL_TEST_DATABASE_URL")
 ADMIN_EMAIL = "admin@portal.test"
@@ -123,6 +127,14 @@ def portal(api: Api, smtp: SmtpServer) -> Portal:
 @pytest.fixture
 def catalog(portal: Portal) -> Catalog:
     return Catalog(portal)
+
+
+@pytest.fixture
+def live(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
+    """The app behind a real uvicorn server, for subscribers over WebSockets."""
+    from tests.live import serve  # imported here: tests.live imports this module
+
+    yield from serve(settings, smtp)
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ from devportal.resolvers.housekeeping import prune
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL, make_settings
 from tests.flows import CREATE_APP
+from tests.live import DEVELOPERS, Live, serve
 from tests.servers import GraphQLWebSocket
 from tests.support import WAIT, LogCounter, SmtpServer, attached
-from tests.test_subscriptions import DEVELOPERS, Live, serve
 
 T = TypeVar("T")
 
@@ -117,11 +117,6 @@ def other(database_url: str) -> Iterator[OtherProcess]:
     process = OtherProcess(database_url)
     yield process
     process.close()
-
-
-@pytest.fixture
-def live(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
-    yield from serve(settings, smtp)
 
 
 @pytest.fixture

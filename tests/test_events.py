@@ -27,8 +27,8 @@ from devportal.resolvers.live import Interest, Readers
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
 from tests.flows import DeveloperLogin
+from tests.live import Live, serve
 from tests.support import LogCounter, SmtpServer, attached
-from tests.test_subscriptions import Live, serve
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -15,20 +15,15 @@ import pytest
 
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
+from tests.live import EVENTS, Live, registered, serve
 from tests.servers import LEGACY_WS, GraphQLWebSocket
 from tests.support import SmtpServer, counting_statements
-from tests.test_subscriptions import EVENTS, Live, _registered, serve
 
 # Each execution of this reads the application's owner and keys from the database.
 READING = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
   kind registration { id application { referenceId owner { email } credentials { keyPrefix } } } } }
 """
-
-
-@pytest.fixture
-def live(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
-    yield from serve(settings, smtp)
 
 
 def _event(feed: GraphQLWebSocket) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def _each_got(feeds: list[tuple[Any, str]], registration_id: str) -> None:
 
 def test_an_event_costs_the_same_reads_for_one_subscriber_as_for_many(live: Live) -> None:
     """Many subscribers of one document, variables and developer cost one execution."""
-    dev, app_id, first = _registered(live, "ada@example.com", "ada-app")
+    dev, app_id, first = registered(live, "ada@example.com", "ada-app")
     second = live.catalog.register(dev.token, app_id, live.catalog.service("maps"))
     engine = live.app.state.db.engine.sync_engine
     variables = {"app": app_id}
@@ -95,8 +90,8 @@ def test_an_event_costs_the_same_reads_for_one_subscriber_as_for_many(live: Live
 
 
 def test_developers_sharing_a_document_never_see_each_others_events(live: Live) -> None:
-    ada, _, ada_registration = _registered(live, "ada@example.com", "ada-app")
-    bob, _, bob_registration = _registered(live, "bob@example.com", "bob-app", "maps")
+    ada, _, ada_registration = registered(live, "ada@example.com", "ada-app")
+    bob, _, bob_registration = registered(live, "bob@example.com", "bob-app", "maps")
     ada_feeds = [live.subscribe(ada.token, READING) for _ in range(3)]
     bob_feeds = [live.subscribe(bob.token, READING) for _ in range(3)]
     admin_feed = live.subscribe(live.portal.admin, READING)
@@ -115,7 +110,7 @@ def test_developers_sharing_a_document_never_see_each_others_events(live: Live) 
 
 
 def test_different_variables_get_different_answers(live: Live) -> None:
-    ada, first_app, first = _registered(live, "ada@example.com", "ada-app")
+    ada, first_app, first = registered(live, "ada@example.com", "ada-app")
     second_app = live.catalog.application(ada.token, "ada-second")
     second = live.catalog.register(ada.token, second_app, live.catalog.service("maps"))
     first_feed = live.subscribe(ada.token, READING, {"app": first_app})
@@ -133,7 +128,7 @@ def test_different_variables_get_different_answers(live: Live) -> None:
 
 
 def test_a_shared_feed_goes_on_when_some_of_its_subscribers_leave(live: Live) -> None:
-    ada, app_id, registration = _registered(live, "ada@example.com", "ada-app")
+    ada, app_id, registration = registered(live, "ada@example.com", "ada-app")
     staying = live.subscribe(ada.token, EVENTS, {"app": app_id})
     legacy = live.subscribe(ada.token, EVENTS, {"app": app_id}, protocol=LEGACY_WS)
     leaving = live.subscribe(ada.token, EVENTS, {"app": app_id})
@@ -181,7 +176,7 @@ def test_on_two_workers_each_reads_the_same_for_one_subscriber_as_for_many(
     live: Live, second_worker: Live
 ) -> None:
     """A change made through one server, heard by subscribers on it and on the other."""
-    dev, app_id, first = _registered(live, "ada@example.com", "ada-app")
+    dev, app_id, first = registered(live, "ada@example.com", "ada-app")
     second = live.catalog.register(dev.token, app_id, live.catalog.service("maps"))
     workers = (live, second_worker)
     alone = _reads_on_each(workers, dev.token, app_id, 1, first)

@@ -8,28 +8,20 @@ member subscribed on one process and removed through another.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx2
 import pytest
 
-from devportal.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
 from tests.flows import Portal, Teams
+from tests.live import Live, ended
 from tests.servers import GraphQLWebSocket, ServerProcess, graphql_websocket
 from tests.support import Api, SmtpServer
-from tests.test_subscriptions import Live, _ended, serve
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
   kind registration { application { referenceId team { name } } } } }
 """
 ONE = "query($id: ID!) { application(id: $id) { id } }"
-
-
-@pytest.fixture
-def live(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
-    yield from serve(settings, smtp)
 
 
 def _reference(feed: GraphQLWebSocket) -> str:
@@ -57,7 +49,7 @@ def test_members_see_the_team_live_until_removed(live: Live) -> None:
     assert _reference(every) == "shared"
 
     teams.remove(ada.token, team, bob)
-    assert _ended(one) == "NOT_FOUND"
+    assert ended(one) == "NOT_FOUND"
     catalog.register(ada.token, teams.application(ada.token, team, "later"), version)
     catalog.register(bob.token, own, version)
     assert _reference(every) == "bobs-own"  # in order: the team's event never came
@@ -78,7 +70,7 @@ def test_a_moved_application_follows_its_team_live(live: Live) -> None:
     assert _reference(feed) == "moving"
     assert _reference(one) == "moving"
     live.portal.api.data(move, {"id": app, "t": None}, ada.token)
-    assert _ended(one) == "NOT_FOUND"
+    assert ended(one) == "NOT_FOUND"
 
 
 @pytest.mark.postgres
@@ -102,7 +94,7 @@ def test_a_member_removed_on_one_process_loses_access_on_another(
             feed.subscribe(EVENTS, {"app": shared})
             a.wait_for_line("subscriber joined")
             teams.remove(ada.token, team, bob)  # on b
-            assert _ended(feed) == "NOT_FOUND"
+            assert ended(feed) == "NOT_FOUND"
         assert Api(on_a).error(ONE, {"id": shared}, bob.token).code == "NOT_FOUND"
         key = "mutation($id: ID!) { generateCredential(applicationId: $id) { key } }"
         assert Api(on_a).error(key, {"id": shared}, bob.token).code == "NOT_FOUND"
