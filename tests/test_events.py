@@ -22,7 +22,8 @@ from devportal.events import (
 )
 from devportal.models import Admin
 from devportal.resolvers.accounts import Authenticated
-from devportal.resolvers.fanout import Hub, SharedGroup
+from devportal.resolvers.fanout import Hub
+from devportal.resolvers.fanout_groups import SharedGroup
 from devportal.resolvers.live import Interest, Readers
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL

@@ -25,7 +25,8 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from devportal.events import Event
 from devportal.resolvers import live
-from devportal.resolvers.fanout import SharedGroup, membership
+from devportal.resolvers.fanout import membership
+from devportal.resolvers.fanout_groups import SharedGroup
 from devportal.schema.context import Context, Info
 
 
