@@ -36,8 +36,9 @@ from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage,
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from devportal.middleware import graphql_error
-from devportal.schema.context import Context, GraphQLView
+from devportal.schema.context import Context
 from devportal.schema.shared import Wire, on_wire
+from devportal.schema.view import GraphQLView
 
 log = logging.getLogger("devportal.graphql")
 
