@@ -19,7 +19,7 @@ from devportal.resolvers.access import Act, application_for, readable_by, team_f
 from devportal.resolvers.checks import optional_text, required_text
 from devportal.resolvers.common import Account, save_unique
 from devportal.resolvers.pagination import Page, PageRequest, paginate
-from devportal.resolvers.webhooks import queue_webhook, registration_data
+from devportal.resolvers.webhook_events import queue_webhook, registration_data
 
 _REFERENCE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 

@@ -23,7 +23,7 @@ from devportal.resolvers import audit, lifetimes
 from devportal.resolvers.access import Act, Viewer, application_for, readable_application
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
-from devportal.resolvers.webhooks import credential_data, queue_webhook
+from devportal.resolvers.webhook_events import credential_data, queue_webhook
 from devportal.security import new_token, token_digest
 
 CLIENT_ID_PREFIX = "dpc_"

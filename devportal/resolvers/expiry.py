@@ -21,7 +21,7 @@ from devportal.mailer import templates
 from devportal.mailer.outbox import enqueue
 from devportal.models import Application, ClientCredential, Credential
 from devportal.resolvers.teams import application_contacts
-from devportal.resolvers.webhooks import expiring_data, queue_webhook
+from devportal.resolvers.webhook_events import expiring_data, queue_webhook
 
 
 async def warn_expiring(

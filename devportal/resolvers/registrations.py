@@ -37,7 +37,7 @@ from devportal.resolvers.checks import optional_text
 from devportal.resolvers.common import Account
 from devportal.resolvers.pagination import Page, paginate
 from devportal.resolvers.teams import application_contacts
-from devportal.resolvers.webhooks import queue_webhook, registration_data
+from devportal.resolvers.webhook_events import queue_webhook, registration_data
 from devportal.settings import Settings
 
 log = logging.getLogger("devportal.registrations")

@@ -1,15 +1,12 @@
-"""Webhooks: endpoints admins manage, and ``queue_webhook``, which every change calls.
+"""Webhook endpoints admins manage, their deliveries, and the queue's backlog.
 
-``queue_webhook`` runs inside the transaction that makes the change: it writes one
-delivery per enabled endpoint subscribed to the event type, and the worker
-(``devportal.webhooks``) wakes once the transaction commits. A rolled-back change
-sends nothing; a committed one is delivered, retried until it lands or fails.
+Events are queued by the changes themselves (``resolvers.webhook_events``) and
+delivered by the worker (``devportal.webhooks``).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +20,7 @@ from devportal.db import execute_update, mark_webhooks_queued
 from devportal.errors import BadUserInput, Conflict, NotFound
 from devportal.models import (
     Admin,
-    Application,
-    ClientCredential,
-    Credential,
     DeliveryStatus,
-    Developer,
-    Registration,
     Webhook,
     WebhookDelivery,
     WebhookEventType,
@@ -36,7 +28,6 @@ from devportal.models import (
 from devportal.models.base import utcnow
 from devportal.resolvers.checks import optional_text
 from devportal.resolvers.pagination import Page, paginate
-from devportal.security import new_token
 from devportal.settings import Settings
 from devportal.webhooks import targets
 from devportal.webhooks.worker import waiting
@@ -44,107 +35,6 @@ from devportal.webhooks.worker import waiting
 MAX_WEBHOOKS = 50
 KEEP_DELIVERIES = timedelta(days=30)
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
-
-
-# Queueing: called by every change that is an event -------------------------------------
-
-
-async def queue_webhook(
-    session: AsyncSession, event_type: WebhookEventType | str, data: dict[str, Any]
-) -> None:
-    """Queue ``data`` as an event of ``event_type`` for every enabled endpoint that
-    takes it, in ``session``'s transaction. Every endpoint gets the same body and
-    ``webhook-id``; ``data`` must hold IDs, statuses and names only, never a secret."""
-    event_type = WebhookEventType(event_type)
-    endpoints = await session.execute(
-        sa.select(col(Webhook.id), col(Webhook.events)).where(col(Webhook.enabled))
-    )
-    chosen = [row.id for row in endpoints if event_type.value in row.events.split(",")]
-    if not chosen:
-        return
-    now = utcnow()
-    body = {"type": event_type.wire_name, "timestamp": _iso(now), "data": data}
-    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    event_id = "msg_" + new_token(18)
-    for webhook_id in chosen:
-        session.add(
-            WebhookDelivery(
-                webhook_id=webhook_id,
-                event_type=event_type,
-                event_id=event_id,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-    mark_webhooks_queued(session)
-
-
-def global_id(type_name: str, pk: int | None) -> str:
-    """The object's global ID, as the GraphQL API gives it (Relay: base64 of Type:pk)."""
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
-def developer_data(developer: Developer) -> dict[str, Any]:
-    return {
-        "id": global_id("Developer", developer.id),
-        "status": developer.status.value,
-        "fullName": developer.full_name,
-        "organization": developer.organization,
-    }
-
-
-def registration_data(registration: Registration, application: Application) -> dict[str, Any]:
-    return {
-        "id": global_id("Registration", registration.id),
-        "status": registration.status.value,
-        "applicationId": global_id("Application", application.id),
-        "serviceVersionId": global_id("ServiceVersion", registration.service_version_id),
-        "developerId": global_id("Developer", application.developer_id),
-        "applicationName": application.name,
-        "applicationReferenceId": application.reference_id,
-    }
-
-
-def credential_data(
-    credential: Credential | ClientCredential, application: Application
-) -> dict[str, Any]:
-    """A key by its prefix (as ``Credential.keyPrefix`` shows it), a client credential by
-    its client ID: never the key or the secret."""
-    shown = (
-        {"clientId": credential.client_id}
-        if isinstance(credential, ClientCredential)
-        else {"keyPrefix": credential.key_prefix}
-    )
-    return {
-        "id": global_id(type(credential).__name__, credential.id),
-        "name": credential.name,
-        **shown,
-        "expiresAt": _iso(credential.expires_at) if credential.expires_at else None,
-        "applicationId": global_id("Application", application.id),
-        "developerId": global_id("Developer", application.developer_id),
-        "applicationName": application.name,
-    }
-
-
-def expiring_data(row: Any, application: Application) -> dict[str, Any]:
-    """A key or client credential about to expire: a row of ``type_name`` (the GraphQL
-    type), ``id``, ``label`` (the key's prefix or the client ID), ``name``, ``expires_at``."""
-    shown = "keyPrefix" if row.type_name == "Credential" else "clientId"
-    return {
-        "id": global_id(row.type_name, row.id),
-        "name": row.name,
-        shown: row.label,
-        "expiresAt": _iso(row.expires_at),
-        "applicationId": global_id("Application", application.id),
-        "developerId": global_id("Developer", application.developer_id),
-        "applicationName": application.name,
-    }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
 
 # Endpoints: admins only -----------------------------------------------------------------
 

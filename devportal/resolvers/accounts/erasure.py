@@ -33,7 +33,7 @@ from devportal.resolvers import audit
 from devportal.resolvers.accounts.passwords import verify_password
 from devportal.resolvers.applications import registration_event
 from devportal.resolvers.teams import delete_deserted, hand_over
-from devportal.resolvers.webhooks import queue_webhook, registration_data
+from devportal.resolvers.webhook_events import queue_webhook, registration_data
 
 
 async def delete_my_account(*, session: AsyncSession, developer: Developer, password: str) -> None:

@@ -15,7 +15,7 @@ from devportal.models import AuditAction, AuthSession, Developer, DeveloperStatu
 from devportal.models.base import utcnow
 from devportal.resolvers import audit
 from devportal.resolvers.portal import get_portal_settings
-from devportal.resolvers.webhooks import developer_data, queue_webhook
+from devportal.resolvers.webhook_events import developer_data, queue_webhook
 
 
 @dataclass(frozen=True)

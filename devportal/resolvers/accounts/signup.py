@@ -22,7 +22,7 @@ from devportal.resolvers.accounts.links import (
 from devportal.resolvers.accounts.passwords import hash_password
 from devportal.resolvers.accounts.shared import confirm_unconfirmed, developer_by_email
 from devportal.resolvers.checks import optional_text, required_text
-from devportal.resolvers.webhooks import developer_data, queue_webhook
+from devportal.resolvers.webhook_events import developer_data, queue_webhook
 from devportal.settings import Settings
 
 
