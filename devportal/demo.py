@@ -29,7 +29,14 @@ from devportal.models import (
     Service,
     ServiceVersion,
 )
-from devportal.resolvers import accounts, applications, catalog, credentials, registrations
+from devportal.resolvers import (
+    accounts,
+    applications,
+    catalog,
+    credentials,
+    registration_decisions,
+    registrations,
+)
 from devportal.resolvers.applications import ApplicationData
 from devportal.resolvers.catalog import ServiceData
 from devportal.settings import Settings
@@ -256,7 +263,7 @@ async def _fill(
     )
     approved = await _register(session, settings, developer, dashboard, versions["weather", "v1"])
     assert approved.id is not None
-    await registrations.approve_registration(
+    await registration_decisions.approve_registration(
         session=session, settings=settings, admin=admin, registration_id=approved.id
     )
     key = await credentials.generate_credential(
@@ -288,7 +295,7 @@ async def _fill(
     await _register(session, settings, developer, tracker, versions["maps", "v2"])
     rejected = await _register(session, settings, developer, tracker, versions["payments", "v1"])
     assert rejected.id is not None
-    await registrations.reject_registration(
+    await registration_decisions.reject_registration(
         session=session, settings=settings, admin=admin, registration_id=rejected.id
     )
 

@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 
 from devportal import models
-from devportal.resolvers import registrations
+from devportal.resolvers import registration_decisions, registrations
 from devportal.schema.accounts import Admin, decided_by
 from devportal.schema.applications import Application, ApplicationId
 from devportal.schema.arguments import After, First
@@ -115,7 +115,7 @@ class RegistrationQuery:
     async def pending_registrations(
         self, info: Info, first: First = None, after: After = None
     ) -> Connection[Registration]:
-        page = await registrations.list_registrations(
+        page = await registration_decisions.list_registrations(
             session=info.context.session,
             admin=info.context.admin,
             status=models.RegistrationStatus.PENDING,
@@ -137,7 +137,7 @@ class RegistrationQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[Registration]:
-        page = await registrations.list_registrations(
+        page = await registration_decisions.list_registrations(
             session=info.context.session,
             admin=info.context.admin,
             status=models.RegistrationStatus[status.name] if status else None,
@@ -203,7 +203,7 @@ class RegistrationMutation:
     )
     async def approve_registration(self, info: Info, id: RegistrationId) -> Registration:
         async with info.context.transaction() as session:
-            row = await registrations.approve_registration(
+            row = await registration_decisions.approve_registration(
                 session=session,
                 settings=info.context.settings,
                 admin=info.context.admin,
@@ -219,7 +219,7 @@ class RegistrationMutation:
         self, info: Info, id: RegistrationId, reason: Reason = None
     ) -> Registration:
         async with info.context.transaction() as session:
-            row = await registrations.reject_registration(
+            row = await registration_decisions.reject_registration(
                 session=session,
                 settings=info.context.settings,
                 admin=info.context.admin,
