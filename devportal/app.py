@@ -20,7 +20,8 @@ from devportal.health import health_routes
 from devportal.housekeeping import Housekeeper
 from devportal.mailer.delivery import MailWorker
 from devportal.metrics import Sampler
-from devportal.middleware import exception_handlers, guards
+from devportal.middleware import guards
+from devportal.middleware.answers import exception_handlers
 from devportal.oauth import oauth_routes
 from devportal.pages import page_routes
 from devportal.resolvers.bearer import TokenCheck

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from devportal import migrate
 from devportal.db import Database
 from devportal.drain import Drain
-from devportal.middleware import UNREACHABLE
+from devportal.middleware.answers import UNREACHABLE
 
 log = logging.getLogger("devportal.health")
 

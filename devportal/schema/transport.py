@@ -35,7 +35,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage, ErrorMessage
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from devportal.middleware import graphql_error
+from devportal.middleware.answers import graphql_error
 from devportal.schema.context import Context
 from devportal.schema.shared import Wire, on_wire
 from devportal.schema.view import GraphQLView
