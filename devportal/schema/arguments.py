@@ -13,3 +13,4 @@ After = Annotated[
     strawberry.argument(description="A cursor from a previous page: the items after it."),
 ]
 Id = Annotated[relay.GlobalID, strawberry.argument(description="The object's global ID.")]
+ApplicationId = Annotated[relay.GlobalID, strawberry.argument(description="The application's ID.")]

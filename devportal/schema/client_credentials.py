@@ -11,8 +11,9 @@ from strawberry import relay
 
 from devportal import models
 from devportal.resolvers import client_credentials
-from devportal.schema.applications import ApplicationId, CredentialName, ExpiresAt
+from devportal.schema.arguments import ApplicationId
 from devportal.schema.context import Info
+from devportal.schema.credentials import CredentialName, ExpiresAt
 from devportal.schema.permissions import IsAuthenticated, IsDeveloper
 from devportal.schema.relay import node_pk, visible_nodes
 

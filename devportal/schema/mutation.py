@@ -7,6 +7,7 @@ from devportal.schema.admins import AdminMutation
 from devportal.schema.applications import ApplicationMutation
 from devportal.schema.catalog import CatalogMutation
 from devportal.schema.client_credentials import ClientCredentialMutation
+from devportal.schema.credentials import CredentialMutation
 from devportal.schema.registrations import RegistrationMutation
 from devportal.schema.self_service import SelfServiceMutation
 from devportal.schema.team_mutations import TeamMutation
@@ -18,6 +19,7 @@ class Mutation(
     AccountMutation,
     CatalogMutation,
     ApplicationMutation,
+    CredentialMutation,
     ClientCredentialMutation,
     RegistrationMutation,
     SelfServiceMutation,

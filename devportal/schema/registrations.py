@@ -13,8 +13,8 @@ from strawberry import relay
 from devportal import models
 from devportal.resolvers import registration_decisions, registrations
 from devportal.schema.accounts import Admin, decided_by
-from devportal.schema.applications import Application, ApplicationId
-from devportal.schema.arguments import After, First
+from devportal.schema.applications import Application
+from devportal.schema.arguments import After, ApplicationId, First
 from devportal.schema.catalog import ServiceVersion, VersionId
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsAdmin, IsDeveloper

@@ -10,7 +10,8 @@ from strawberry import relay
 
 from devportal import models
 from devportal.resolvers import applications, team_invitations, teams
-from devportal.schema.applications import Application, ApplicationId
+from devportal.schema.applications import Application
+from devportal.schema.arguments import ApplicationId
 from devportal.schema.context import Info
 from devportal.schema.permissions import IsDeveloper
 from devportal.schema.relay import node_pk
