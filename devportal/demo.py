@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,27 +17,17 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from devportal.db import Database, execute_update
+from devportal.demo_catalog import SERVICES, ServicePlan, describe, make_catalog
 from devportal.errors import Conflict
-from devportal.models import (
-    Admin,
-    AuthStrategy,
-    Developer,
-    DeveloperStatus,
-    OutboxMessage,
-    Registration,
-    Service,
-    ServiceVersion,
-)
+from devportal.models import Admin, Developer, DeveloperStatus, OutboxMessage, Registration, Service
 from devportal.resolvers import (
     accounts,
     applications,
-    catalog,
     credentials,
     registration_decisions,
     registrations,
 )
 from devportal.resolvers.applications import ApplicationData
-from devportal.resolvers.catalog import ServiceData
 from devportal.settings import Settings
 
 DEMO_DOMAIN = "demo.devportal.test"
@@ -46,69 +35,9 @@ ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 DEVELOPER_EMAIL = f"developer@{DEMO_DOMAIN}"
 PENDING_DEVELOPER_EMAIL = f"pending@{DEMO_DOMAIN}"
 
-# open: registration enabled, auto-approved; review: enabled, an admin decides;
-# closed: was open, then disabled (existing registrations stay, the gateway denies it).
-Access = Literal["open", "review", "closed"]
-
 
 class NotEmpty(Conflict):
     default_message = "the database is not empty; demo fills only an empty one"
-
-
-@dataclass(frozen=True)
-class VersionPlan:
-    name: str
-    access: Access
-
-
-@dataclass(frozen=True)
-class ServicePlan:
-    slug: str
-    name: str
-    description: str
-    published: bool
-    versions: tuple[VersionPlan, ...]
-
-
-SERVICES = (
-    ServicePlan(
-        slug="weather",
-        name="Weather",
-        description=(
-            "Current conditions, hourly and 14-day forecasts and severe-weather alerts for any "
-            "place on Earth, by coordinates or place name. v2 adds air quality and pollen."
-        ),
-        published=True,
-        versions=(VersionPlan("v1", "review"), VersionPlan("v2", "open")),
-    ),
-    ServicePlan(
-        slug="payments",
-        name="Payments",
-        description=(
-            "Take card and bank payments, issue refunds and follow payouts. Every application "
-            "is reviewed before it gets access, as our card-scheme rules require."
-        ),
-        published=True,
-        versions=(VersionPlan("v1", "review"),),
-    ),
-    ServicePlan(
-        slug="maps",
-        name="Maps",
-        description=(
-            "Geocoding, reverse geocoding, routing and static map images. v1 is deprecated "
-            "and takes no new applications; use v2."
-        ),
-        published=True,
-        versions=(VersionPlan("v1", "closed"), VersionPlan("v2", "open")),
-    ),
-    ServicePlan(
-        slug="internal-billing",
-        name="Internal billing",
-        description="Invoices and usage metering for our own teams. Not published.",
-        published=False,
-        versions=(VersionPlan("v1", "review"),),
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -135,7 +64,7 @@ class DemoPortal:
             if self.admin_password is not None
             else f"{self.admin_email} (existed already; its password is unchanged)"
         )
-        services = ", ".join(_describe(service) for service in self.services)
+        services = ", ".join(describe(service) for service in self.services)
         waits = (
             "developer awaiting approval"
             if self.pending_developer_waits
@@ -154,15 +83,6 @@ class DemoPortal:
                 f'  Try:        curl -H "apikey: {self.api_key}" {self.gateway_url}',
             ]
         )
-
-
-def _describe(service: ServicePlan) -> str:
-    versions = ", ".join(
-        f"{version.name} closed" if version.access == "closed" else version.name
-        for version in service.versions
-    )
-    hidden = "; unpublished" if not service.published else ""
-    return f"{service.slug} ({versions}{hidden})"
 
 
 def new_password() -> str:
@@ -222,7 +142,7 @@ async def _fill(
     else:
         admin_password = None
 
-    versions = await _catalog(session, admin)
+    versions = await make_catalog(session, admin)
 
     developer_password = new_password()
     developer = await _developer(
@@ -321,43 +241,6 @@ async def _is_empty(session: AsyncSession) -> bool:
         if await session.scalar(sa.select(table_id).limit(1)) is not None:
             return False
     return True
-
-
-async def _catalog(session: AsyncSession, admin: Admin) -> dict[tuple[str, str], int]:
-    """The services and versions of ``SERVICES``; their version IDs by (slug, name)."""
-    versions: dict[tuple[str, str], int] = {}
-    for plan in SERVICES:
-        service = await catalog.create_service(
-            session=session,
-            admin=admin,
-            data=ServiceData(slug=plan.slug, name=plan.name, description=plan.description),
-        )
-        assert service.id is not None
-        if plan.published:
-            await catalog.publish_service(
-                session=session, admin=admin, service_id=service.id, published=True
-            )
-        for version_plan in plan.versions:
-            version = await _version(session, admin, service.id, version_plan)
-            versions[plan.slug, version_plan.name] = version
-    return versions
-
-
-async def _version(session: AsyncSession, admin: Admin, service_id: int, plan: VersionPlan) -> int:
-    version: ServiceVersion = await catalog.create_service_version(
-        session=session, admin=admin, service_id=service_id, name=plan.name
-    )
-    assert version.id is not None
-    await catalog.enable_app_registration(
-        session=session,
-        admin=admin,
-        version_id=version.id,
-        auto_approve=plan.access == "open",
-        auth_strategy=AuthStrategy.KEY_AUTH,
-    )
-    if plan.access == "closed":
-        await catalog.disable_app_registration(session=session, admin=admin, version_id=version.id)
-    return version.id
 
 
 async def _developer(
