@@ -20,6 +20,7 @@ from devportal.models.base import Clock
 from devportal.settings import Settings
 from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
+from tests.gateway import Setup
 from tests.servers import ServerProcess
 from tests.support import Api, SmtpServer, free_port
 
@@ -127,6 +128,12 @@ def portal(api: Api, smtp: SmtpServer) -> Portal:
 @pytest.fixture
 def catalog(portal: Portal) -> Catalog:
     return Catalog(portal)
+
+
+@pytest.fixture
+def setup(portal: Portal, catalog: Catalog) -> Setup:
+    """A developer with an application approved for weather/v1, and its key."""
+    return Setup(portal, catalog)
 
 
 @pytest.fixture

@@ -23,10 +23,8 @@ from starlette.testclient import TestClient
 from devportal.app import create_app
 from devportal.settings import Settings
 from tests.conftest import POSTGRES_URL
-from tests.flows import DISABLE, ENABLE, REVOKE_KEY, UNREGISTER, Catalog, Portal
-from tests.support import WAIT, LogCounter, attached, counting_statements, watching
-from tests.test_events import terminate_listeners
-from tests.test_gateway import (
+from tests.flows import DISABLE, ENABLE, REVOKE_KEY, UNREGISTER
+from tests.gateway import (
     BAD_KEY,
     DELETE_APPLICATION,
     DELETE_REGISTRATION,
@@ -35,17 +33,14 @@ from tests.test_gateway import (
     assert_refused,
     verify,
 )
+from tests.support import WAIT, LogCounter, attached, counting_statements, watching
+from tests.test_events import terminate_listeners
 
 postgres_only = pytest.mark.skipif(
     not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)"
 )
 
 STALE_FOR_AT_MOST = 1.0  # seconds another process may answer as before a change
-
-
-@pytest.fixture
-def setup(portal: Portal, catalog: Catalog) -> Setup:
-    return Setup(portal, catalog)
 
 
 def _engine(client: httpx2.Client) -> Any:

@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from tests.conftest import MovableClock
-from tests.flows import Catalog, Portal
-from tests.test_gateway import BAD_KEY, Setup, assert_refused, verify
+from tests.flows import Catalog
+from tests.gateway import BAD_KEY, Setup, assert_refused, verify
 
 GENERATE = """
 mutation($app: ID!, $name: String, $expiresAt: DateTime) {
@@ -29,11 +27,6 @@ ROTATE_DEFAULT = """
 mutation($id: ID!) { rotateCredential(id: $id) { key credential { id expiresAt } } }
 """
 KEYS = "query($id: ID!) { application(id: $id) { credentials { id name expiresAt } } }"
-
-
-@pytest.fixture
-def setup(portal: Portal, catalog: Catalog) -> Setup:
-    return Setup(portal, catalog)
 
 
 def at(value: str | None) -> datetime:

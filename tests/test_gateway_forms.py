@@ -9,11 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
-import pytest
 import yaml  # type: ignore[import-untyped]
 
-from tests.flows import Catalog, Portal
-from tests.test_gateway import BAD_KEY, CONSUMER_HEADERS, DENIED, NO_KEY, NOT_FOUND, Setup
+from tests.gateway import BAD_KEY, CONSUMER_HEADERS, DENIED, NO_KEY, NOT_FOUND, Setup
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SUFFIXES = ["/weather/v1/forecast", "/a/b/c?city=Paris&x=/y", "/", ""]
@@ -23,11 +21,6 @@ mutation($id: ID!) { enableAppRegistration(serviceVersionId: $id, autoApprove: t
   authStrategy: OPENID_CONNECT) { id authStrategy } }
 """
 KEY_CHALLENGE = 'Key realm="devportal"'
-
-
-@pytest.fixture
-def setup(portal: Portal, catalog: Catalog) -> Setup:
-    return Setup(portal, catalog)
 
 
 def call(

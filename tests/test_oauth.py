@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import MovableClock
 from tests.flows import Catalog, Portal, Version
-from tests.test_gateway import CONSUMER_HEADERS, DENIED
+from tests.gateway import CONSUMER_HEADERS, DENIED
 
 ISSUER = "http://portal.test"
 ENABLE_OIDC = """
