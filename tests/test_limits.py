@@ -1,5 +1,5 @@
-"""Query limits: linear in the document whatever its shape, a cost limit on list fan-out,
-validation cached across requests, and no suggestions that reveal a hidden schema."""
+"""Query limits: linear in the document whatever its shape, and a cost limit on list fan-out
+(validation, cached and without suggestions: test_limits_validation)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ from devportal.app import create_app
 from devportal.schema import DevportalSchema
 from devportal.schema.cost import FULL_INTROSPECTION
 from devportal.settings import Settings
-from tests.conftest import make_settings
-from tests.flows import SIGN_UP, Catalog, Portal
+from tests.flows import Catalog, Portal
 from tests.servers import threaded_server
-from tests.support import WAIT, Api, free_port, watching
+from tests.support import WAIT, Api, watching
 
 PORTAL_NAME = "{ portal { name } }"
 
@@ -252,87 +251,3 @@ def test_introspection_has_a_budget_that_graphiqls_query_fits(api: Api) -> None:
     code, message = refused(api.post(f"{{ {copies} }}\n{fragments}"))
     assert code == "QUERY_TOO_COMPLEX"
     assert "introspection" in message
-
-
-# --- caches ---------------------------------------------------------------------------------------
-
-
-def test_a_document_is_validated_once_and_the_cache_hits_across_requests(
-    client: TestClient, api: Api, portal: Portal
-) -> None:
-    developer = portal.developer("ada@example.com")
-    validation = schema_of(client).validation
-    api.data(MY_APPLICATIONS, {"first": 10}, developer.token)
-    before = validation.cache_info()
-    # The same text from other requests (other variables, so no cached answer serves
-    # them): ParserCache hands out the same document, and validation, keyed on that
-    # document, is not run again.
-    api.data(MY_APPLICATIONS, {"first": 20}, developer.token)
-    api.data(MY_APPLICATIONS, {"first": 30}, developer.token)
-    after = validation.cache_info()
-    assert (after.hits - before.hits, after.misses - before.misses) == (2, 0)
-    # A new text is validated, once.
-    api.data(CATALOG, {"first": 10}, developer.token)
-    api.data(CATALOG, {"first": 20}, developer.token)
-    assert validation.cache_info().misses == after.misses + 1
-    # A document over a limit is refused before GraphQL's own rules see it.
-    assert refused(api.post(FAN_OUT, {"n": 100}, developer.token))[0] == "QUERY_TOO_COMPLEX"
-    assert validation.cache_info().misses == after.misses + 1
-
-
-# --- suggestions ----------------------------------------------------------------------------------
-
-# A mistake, its variables, and the name a suggestion would give away.
-MISTAKES: list[tuple[str, dict[str, Any], str]] = [
-    ("{ portl { name } }", {}, "portal"),
-    ("{ catalog(frist: 1) { totalCount } }", {}, "first"),
-    ("{ developers(status: APROVED) { totalCount } }", {}, "APPROVED"),
-    (
-        "query($s: DeveloperStatus) { developers(status: $s) { totalCount } }",
-        {"s": "APROVED"},
-        "APPROVED",
-    ),
-    (
-        "query($s: DevloperStatus) { developers(status: $s) { totalCount } }",
-        {},
-        "DeveloperStatus",
-    ),
-    (
-        "mutation($input: SignUpInput!) { signUp(input: $input) }",
-        {
-            "input": {
-                "email": "a@b.test",
-                "fullName": "A",
-                "password": "long enough",
-                "organisation": "x",
-            }
-        },
-        "organization",
-    ),
-]
-
-
-def test_no_suggestions_give_the_schema_away_when_introspection_is_off(database_url: str) -> None:
-    def messages(graphiql: bool) -> list[str]:
-        settings = make_settings(database_url, free_port(), graphiql=graphiql)
-        with TestClient(create_app(settings)) as client:
-            api = Api(client)
-            answers = [api.error(query, variables) for query, variables, _ in MISTAKES]
-            # Variables are read as ever when they are right.
-            sign_up = {
-                "email": "ada@example.com",
-                "fullName": "Ada",
-                "password": "long enough password",
-            }
-            assert api.data(SIGN_UP, {"input": sign_up}) == {"signUp": True}
-        assert {answer.code for answer in answers} == {"BAD_USER_INPUT"}, answers
-        return [answer.message for answer in answers]
-
-    hidden = messages(graphiql=False)
-    for message, (_, _, name) in zip(hidden, MISTAKES, strict=True):
-        assert "Did you mean" not in message, message
-        assert f"'{name}'" not in message, message
-    shown = messages(graphiql=True)
-    for message, (_, _, name) in zip(shown, MISTAKES, strict=True):
-        assert "Did you mean" in message, message
-        assert f"'{name}'" in message, message
