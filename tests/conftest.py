@@ -22,7 +22,7 @@ from tests.browser import skip_unless_chromium
 from tests.flows import Catalog, Portal
 from tests.gateway import Setup
 from tests.servers import ServerProcess
-from tests.support import Api, SmtpServer, free_port
+from tests.support import Api, LogCounter, SmtpServer, attached, free_port
 
 if TYPE_CHECKING:
     from tests.live import Live
@@ -134,6 +134,16 @@ def catalog(portal: Portal) -> Catalog:
 def setup(portal: Portal, catalog: Catalog) -> Setup:
     """A developer with an application approved for weather/v1, and its key."""
     return Setup(portal, catalog)
+
+
+@pytest.fixture
+def events_log() -> Iterator[tuple[LogCounter, LogCounter]]:
+    """Counts of the event bus's PostgreSQL listener (re)starting and losing its connection."""
+    with (
+        attached("devportal.events", LogCounter("listening on PostgreSQL")) as listening,
+        attached("devportal.events", LogCounter("connection to PostgreSQL lost")) as lost,
+    ):
+        yield listening, lost
 
 
 @pytest.fixture

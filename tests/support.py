@@ -21,7 +21,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
+from devportal.db import Database
 from devportal.events import TablesChanged
 
 WAIT = 10.0  # seconds: a generous upper bound, never a sleep
@@ -228,3 +231,12 @@ def forget_caches(app: Any) -> None:
     one count smaller than another.
     """
     app.state.db.bus.deliver([TablesChanged(tuple(SQLModel.metadata.tables))])
+
+
+def app_database(client: TestClient) -> Database:
+    """The database of the app a TestClient runs: to use from the app's event loop."""
+    app = client.app
+    assert isinstance(app, Starlette)
+    db = app.state.db
+    assert isinstance(db, Database)
+    return db

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from devportal.db import Database
 from devportal.models import Service
 from tests.flows import CREATE_SERVICE, CREATE_VERSION, PUBLISH, Catalog, Portal
-from tests.support import Api
+from tests.support import Api, app_database
 
 SERVICE_FIELDS = """
 id slug name description published
@@ -83,10 +81,7 @@ def catalog_slugs(api: Api, token: str | None = None, **variables: Any) -> list[
 
 def insert_services(client: TestClient, slugs: list[str], *, published: bool = True) -> None:
     """Store services straight through the app's own database, on the app's event loop."""
-    app = client.app
-    assert isinstance(app, Starlette)
-    db = app.state.db
-    assert isinstance(db, Database)
+    db = app_database(client)
 
     async def insert() -> None:
         async with db.transaction() as session:

@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from devportal.db import Database
 from devportal.models import Developer, EmailToken
 from devportal.schema.errors import INTERNAL_MESSAGE
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -25,7 +23,7 @@ from tests.flows import (
     SIGN_UP,
     Portal,
 )
-from tests.support import WAIT, Api, GraphQLError, watching
+from tests.support import WAIT, Api, GraphQLError, app_database, watching
 
 RESET = """
 mutation($token: String!, $password: String!) { resetPassword(token: $token, password: $password) }
@@ -54,17 +52,9 @@ def refusal(
     return GraphQLError(error["extensions"]["code"], error["message"])
 
 
-def database(client: TestClient) -> Database:
-    app = client.app
-    assert isinstance(app, Starlette)
-    db = app.state.db
-    assert isinstance(db, Database)
-    return db
-
-
 def execute(client: TestClient, sql: str) -> None:
     """Run a statement on the app's own engine, from the app's event loop."""
-    db = database(client)
+    db = app_database(client)
 
     async def run() -> None:
         async with db.engine.begin() as connection:
@@ -75,7 +65,7 @@ def execute(client: TestClient, sql: str) -> None:
 
 
 def count(client: TestClient, statement: sa.Select[Any]) -> int:
-    db = database(client)
+    db = app_database(client)
 
     async def run() -> int:
         async with db.session() as session:

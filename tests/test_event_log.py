@@ -31,7 +31,7 @@ from tests.event_log import (
 from tests.flows import CREATE_APP
 from tests.live import DEVELOPERS, Live, serve
 from tests.servers import GraphQLWebSocket
-from tests.support import WAIT, LogCounter, SmtpServer, attached
+from tests.support import WAIT, LogCounter, SmtpServer
 
 postgres_only = pytest.mark.skipif(
     not POSTGRES_URL, reason="needs DEVPORTAL_TEST_DATABASE_URL (PostgreSQL)"
@@ -43,15 +43,6 @@ def other(database_url: str) -> Iterator[OtherProcess]:
     process = OtherProcess(database_url)
     yield process
     process.close()
-
-
-@pytest.fixture
-def events_log() -> Iterator[tuple[LogCounter, LogCounter]]:
-    with (
-        attached("devportal.events", LogCounter("listening on PostgreSQL")) as listening,
-        attached("devportal.events", LogCounter("connection to PostgreSQL lost")) as lost,
-    ):
-        yield listening, lost
 
 
 DESCRIBED = """

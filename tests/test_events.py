@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -114,15 +113,6 @@ def test_events_cross_processes_unchanged() -> None:
         DeveloperStatusChanged(1, "X", NOW),
     ):
         assert decode(encode(event)) == event
-
-
-@pytest.fixture
-def events_log() -> Iterator[tuple[LogCounter, LogCounter]]:
-    with (
-        attached("devportal.events", LogCounter("listening on PostgreSQL")) as listening,
-        attached("devportal.events", LogCounter("connection to PostgreSQL lost")) as lost,
-    ):
-        yield listening, lost
 
 
 @pytest.mark.postgres

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlmodel import col
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
@@ -20,7 +19,17 @@ from devportal.db import Database
 from devportal.models import MailStatus, OutboxMessage
 from tests.conftest import make_settings
 from tests.flows import CONFIRM, SIGN_UP
-from tests.support import WAIT, Api, Inbox, SmtpServer, body, free_port, token_from, watching
+from tests.support import (
+    WAIT,
+    Api,
+    Inbox,
+    SmtpServer,
+    app_database,
+    body,
+    free_port,
+    token_from,
+    watching,
+)
 
 ADA = "ada@example.com"
 LINK = re.compile(r"https?://\S+")
@@ -35,18 +44,10 @@ async def _outbox(db: Database) -> list[OutboxMessage]:
         return list(rows)
 
 
-def _database(client: TestClient) -> Database:
-    app = client.app
-    assert isinstance(app, Starlette)
-    db = app.state.db
-    assert isinstance(db, Database)
-    return db
-
-
 def outbox_now(client: TestClient) -> list[OutboxMessage]:
     """The outbox as the running app sees it."""
     assert client.portal is not None
-    return client.portal.call(_outbox, _database(client))
+    return client.portal.call(_outbox, app_database(client))
 
 
 def outbox_after(database_url: str) -> list[OutboxMessage]:
