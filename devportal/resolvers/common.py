@@ -1,4 +1,6 @@
-"""Small rules shared by several resolvers: who may see what, and unique rows."""
+"""Small rules shared by several resolvers: who may see what, unique rows, global IDs."""
+
+import base64
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,3 +28,9 @@ async def save_unique(session: AsyncSession, row: object, message: str) -> None:
             session.add(row)
     except sa.exc.IntegrityError:
         raise Conflict(message) from None
+
+
+def global_id(type_name: str, pk: int | None) -> str:
+    """The row's global ID as the GraphQL API gives it (Relay: base64 of ``Type:pk``), for
+    what leaves without GraphQL: webhook payloads and access tokens' claims."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()

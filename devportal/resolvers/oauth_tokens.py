@@ -8,7 +8,6 @@ approved ``OPENID_CONNECT`` registration the token is for), ``iat``, ``exp``, ``
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +29,7 @@ from devportal.models import (
 )
 from devportal.models.base import timestamp, utcnow
 from devportal.resolvers.client_credentials import secret_matches
+from devportal.resolvers.common import global_id
 from devportal.resolvers.signing_keys import ALGORITHM, SigningKeys
 from devportal.security import new_token
 
@@ -55,11 +55,6 @@ def invalid_client() -> OAuthError:
 class Issued:
     access_token: str
     expires_in: int
-
-
-def global_id(type_name: str, pk: int) -> str:
-    """The Relay global ID GraphQL gives the row (base64 of ``Type:pk``)."""
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
 async def issue_token(

@@ -9,7 +9,6 @@ The ``*_data`` functions build events' ``data``: IDs, statuses and names only.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from typing import Any
@@ -30,6 +29,7 @@ from devportal.models import (
     WebhookEventType,
 )
 from devportal.models.base import utcnow
+from devportal.resolvers.common import global_id
 from devportal.security import new_token
 
 
@@ -62,11 +62,6 @@ async def queue_webhook(
             )
         )
     mark_webhooks_queued(session)
-
-
-def global_id(type_name: str, pk: int | None) -> str:
-    """The object's global ID, as the GraphQL API gives it (Relay: base64 of Type:pk)."""
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
 def developer_data(developer: Developer) -> dict[str, Any]:
