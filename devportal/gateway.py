@@ -17,7 +17,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.relay import to_base64
 
-from devportal.resolvers.gateway import Consumer, Decision, Gateway
+from devportal.resolvers.gateway import Gateway
+from devportal.resolvers.gateway_access import Consumer, Decision
 
 Headers = tuple[tuple[bytes, bytes], ...]
 NO_STORE: Headers = ((b"cache-control", b"no-store"),)

@@ -31,7 +31,7 @@ from devportal.models import (
     SigningKey,
 )
 from devportal.models.base import timestamp
-from devportal.resolvers.gateway import DENIED, Decision, access_statement, decide
+from devportal.resolvers.gateway_access import DENIED, Decision, access_statement, decide
 from devportal.resolvers.signing_keys import ALGORITHM, SigningKeys
 
 BEARER_CHALLENGE = 'Bearer realm="devportal"'

@@ -19,7 +19,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -30,22 +29,24 @@ from devportal.events import Event, TablesChanged
 from devportal.models import (
     Application,
     AuthStrategy,
-    ClientCredential,
     Credential,
     Developer,
-    DeveloperStatus,
     Registration,
-    RegistrationStatus,
     Service,
     ServiceVersion,
 )
 from devportal.models.base import timestamp
+from devportal.resolvers.bearer import TokenCheck
+from devportal.resolvers.gateway_access import (
+    BAD_KEY,
+    NO_KEY,
+    Decision,
+    access_statement,
+    decide,
+)
 from devportal.resolvers.key_use import UseRecorder
 from devportal.resolvers.strategies import VersionStrategies
 from devportal.security import token_digest
-
-if TYPE_CHECKING:  # it builds its answers from this module's Decision
-    from devportal.resolvers.bearer import TokenCheck
 
 log = logging.getLogger("devportal.gateway")
 
@@ -56,30 +57,6 @@ READS = frozenset(
     for model in (Credential, Application, Developer, Service, ServiceVersion, Registration)
 )
 """The tables the check reads: a write to any of them empties the cached decisions."""
-
-
-@dataclass(frozen=True)
-class Consumer:
-    application_id: int
-    reference_id: str
-    developer_id: int
-    developer_email: str
-    team_id: int | None = None  # a team application's team
-
-
-@dataclass(frozen=True)
-class Decision:
-    status: int
-    message: str
-    consumer: Consumer | None = None
-    challenge: str | None = None  # WWW-Authenticate, on every 401
-
-
-KEY_CHALLENGE = 'Key realm="devportal"'  # as Kong's key-auth answers
-NO_KEY = Decision(401, "No API key found in request", challenge=KEY_CHALLENGE)
-BAD_KEY = Decision(401, "Invalid authentication credentials", challenge=KEY_CHALLENGE)
-DENIED = Decision(403, "You cannot consume this service")
-UNKNOWN = Decision(404, "Not found")
 
 
 @dataclass
@@ -236,72 +213,6 @@ async def _from_database(db: Database, digest: str, slug: str, version: str) -> 
     if expires is not None and timestamp() >= expires:
         return _Cached(BAD_KEY, None)
     return _Cached(decide(*access), credential.id, expires)
-
-
-def decide(
-    application: Application,
-    developer: Developer,
-    version_id: int | None,
-    registration_enabled: bool | None,
-    registration: RegistrationStatus | None,
-) -> Decision:
-    """What a live credential may do on the version, from the rest of an access row."""
-    if version_id is None:
-        return UNKNOWN
-    allowed = (
-        developer.status == DeveloperStatus.APPROVED
-        and registration_enabled
-        and registration == RegistrationStatus.APPROVED
-    )
-    if not allowed:
-        return DENIED
-    assert application.id is not None
-    assert developer.id is not None
-    consumer = Consumer(
-        application.id,
-        application.reference_id,
-        developer.id,
-        developer.email,
-        application.team_id,
-    )
-    return Decision(200, "OK", consumer)
-
-
-def access_statement(credential: type[Credential | ClientCredential], match: Any) -> sa.Select[Any]:
-    """One query: a credential's holder, and (if the version exists) its registration for it.
-
-    A row is the credential, then what ``decide`` takes. No row: the credential
-    (``match`` equal to the ``credential`` parameter) is unknown. A row without a
-    version: the service or version is. Built once per check, with bound
-    parameters: constructing it per call was a quarter of the check's time.
-    """
-    version = (
-        sa.select(
-            col(ServiceVersion.id).label("id"),
-            col(ServiceVersion.app_registration_enabled).label("enabled"),
-        )
-        .join(Service, col(Service.id) == col(ServiceVersion.service_id))
-        .where(
-            col(Service.slug) == sa.bindparam("slug"),
-            col(ServiceVersion.name) == sa.bindparam("version"),
-        )
-        .subquery()
-    )
-    return (
-        sa.select(credential, Application, Developer, version.c.id, version.c.enabled)
-        .add_columns(col(Registration.status))
-        .join(Application, col(Application.id) == col(credential.application_id))
-        .join(Developer, col(Developer.id) == col(Application.developer_id))
-        .outerjoin(version, sa.true())
-        .outerjoin(
-            Registration,
-            sa.and_(
-                col(Registration.service_version_id) == version.c.id,
-                col(Registration.application_id) == col(Application.id),
-            ),
-        )
-        .where(match == sa.bindparam("credential"))
-    )
 
 
 _ACCESS = access_statement(Credential, col(Credential.key_hash))
