@@ -11,9 +11,8 @@ holds (WebSockets, subscriptions) move as they open and close; what needs a
 look at the database (outbox backlog, event-bus lag, pool use) is sampled by
 ``Sampler`` every ``DEVPORTAL_METRICS_SAMPLE_SECONDS``.
 
-Label values are bounded: GraphQL operation names are the client's text, so a
-process labels at most ``MAX_OPERATIONS`` distinct names, and every later one
-counts as ``(other)``.
+``middleware.measure.Measure`` times requests into these metrics, with label
+values bounded: GraphQL operation names are the client's text.
 """
 
 from __future__ import annotations
@@ -22,17 +21,13 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
-import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge, Histogram
 from sqlmodel import col
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from devportal import logs
 from devportal.db import Database
 from devportal.events import Event
 from devportal.models import MailStatus, OutboxMessage
@@ -40,10 +35,6 @@ from devportal.models.base import utcnow
 
 log = logging.getLogger("devportal.metrics")
 
-MAX_OPERATIONS = 200
-OTHER = "(other)"
-INVALID = "(invalid)"  # refused before it ran: no operation to name
-_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}|\(anonymous\)")
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 GRAPHQL_SECONDS = Histogram(
@@ -139,94 +130,6 @@ POOL_SIZE = Gauge(
     "Connections the pool keeps; it may open as many again for a burst.",
     multiprocess_mode="livesum",
 )
-
-_DECISIONS = {200: "allowed", 401: "unknown_key", 403: "denied", 404: "not_found"}
-
-
-class OperationNames:
-    """The label for an operation's name: the first ``MAX_OPERATIONS`` names, then (other)."""
-
-    def __init__(self, limit: int = MAX_OPERATIONS) -> None:
-        self.limit = limit
-        self._seen: set[str] = set()
-
-    def label(self, name: str | None) -> str:
-        if name is None:
-            return INVALID
-        if name in self._seen:
-            return name
-        if len(self._seen) >= self.limit or not _GRAPHQL_NAME.fullmatch(name):
-            return OTHER
-        self._seen.add(name)
-        return name
-
-
-class Measure:
-    """Times GraphQL requests and gateway checks; counts open WebSockets.
-
-    Inside ``RequestIds``, whose ``RequestInfo`` holds the operation's name by the
-    time the answer is sent.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.names = OperationNames()
-        self.gateway = {status: GATEWAY_SECONDS.labels(d) for status, d in _DECISIONS.items()}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await self._websocket(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not (path == "/graphql" or path.startswith("/gateway/")):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_status)
-        finally:
-            self._observe(scope, status, time.perf_counter() - started)
-
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        if scope["path"].startswith("/gateway/"):
-            child = self.gateway.get(status)
-            if child is None:
-                child = GATEWAY_SECONDS.labels("unavailable")
-            elif status == 401 and not _has_key(scope):
-                child = GATEWAY_SECONDS.labels("no_key")
-            child.observe(seconds)
-            return
-        info = logs.current()
-        GRAPHQL_SECONDS.labels(self.names.label(info.operation if info else None)).observe(seconds)
-
-    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        accepted = False
-
-        async def counting_send(message: Message) -> None:
-            nonlocal accepted
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted = True
-                WEBSOCKETS.inc()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            if accepted:
-                WEBSOCKETS.dec()
-
-
-def _has_key(scope: Scope) -> bool:
-    credentials = (b"apikey", b"x-api-key", b"authorization")
-    return any(name in credentials and value for name, value in scope["headers"])
 
 
 class BusState:

@@ -94,6 +94,9 @@ def test_metrics_count_known_traffic_and_live_connections(
         portal = _known_traffic(client, smtp, rounds=3)
         refused = client.post("/graphql", json={"query": "{ pendingDevelopers { totalCount } }"})
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        ide = client.get("/graphql", headers={"Accept": "text/html"})  # GraphiQL: no operation
+        assert ide.headers["content-type"].startswith("text/html")
+        assert client.post("/graphql", content=b"{").status_code == 400  # refused: (invalid)
         with graphql_websocket(server.url, portal.admin) as feed:
             assert feed.acknowledged()
             feed.subscribe(EVENTS)
@@ -106,6 +109,8 @@ def test_metrics_count_known_traffic_and_live_connections(
         after = scrape(metrics)
     _assert_counts(samples, rounds=3)
     assert value(samples, "devportal_graphql_errors_total", code="UNAUTHENTICATED") == 1
+    graphql = "devportal_graphql_request_duration_seconds_count"
+    assert value(samples, graphql, operation="(invalid)") == 1  # the bad body; not the page
     assert live == (1, 1)
     assert value(after, "devportal_websockets_connected") == 0
     assert value(samples, "devportal_event_bus_listening") == 1

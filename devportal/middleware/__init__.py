@@ -2,8 +2,9 @@
 
 ``guards`` lists it for ``create_app``: ``body_limit.LimitBodies`` bounds what a
 client may send, ``load_shedding.ShedLoad`` how many requests run at once, per
-lane. ``answers`` holds how they (and the app) answer what they refuse, and the
-503 for a database that cannot be reached.
+lane, and ``measure.Measure`` times requests when metrics are on. ``answers``
+holds how they (and the app) answer what they refuse, and the 503 for a
+database that cannot be reached.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from starlette.middleware import Middleware
 from devportal.cors import GraphQLCORS
 from devportal.drain import CloseOnDrain, Drain
 from devportal.logs import RequestIds
-from devportal.metrics import Measure
 from devportal.middleware.body_limit import LimitBodies
 from devportal.middleware.load_shedding import ShedLoad
+from devportal.middleware.measure import Measure
 from devportal.settings import Settings
 
 
