@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx2
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -123,6 +124,11 @@ def api(client: TestClient) -> Api:
 @pytest.fixture
 def portal(api: Api, smtp: SmtpServer) -> Portal:
     return Portal(api, smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+
+
+def portal_on(client: httpx2.Client, smtp: SmtpServer) -> Portal:
+    """The portal's users, through ``client`` (a server of a test's own), with its admin."""
+    return Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from starlette.applications import Starlette
 
 from devportal.app import create_app
 from devportal.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import portal_on
 from tests.flows import Catalog, Portal
 from tests.servers import GraphQLWebSocket, graphql_websocket, threaded_server
-from tests.support import Api, LogCounter, SmtpServer, attached
+from tests.support import LogCounter, SmtpServer, attached
 
 EVENTS = """
 subscription($app: ID) { registrationEvents(applicationId: $app) {
@@ -66,9 +66,7 @@ def serve(settings: Settings, smtp: SmtpServer) -> Iterator[Live]:
         httpx2.Client(base_url=url) as client,
         ExitStack() as connections,
     ):
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         yield Live(url, portal, Catalog(portal), joined, settings, connections, app)
 
 

@@ -45,10 +45,10 @@ from devportal.app import create_app
 from devportal.schema import sdl
 from tests.authorization_cases import ACTORS, CASES, NULL, OK, REFUSED, STARTS, Case
 from tests.authorization_world import SHARED, World, seed
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
-from tests.flows import LOG_IN, PASSWORD, Portal
+from tests.conftest import fresh_database, make_settings, portal_on
+from tests.flows import LOG_IN, PASSWORD
 from tests.servers import GraphQLWebSocket, graphql_websocket, threaded_server
-from tests.support import WAIT, Api, LogCounter, SmtpServer, attached, free_port
+from tests.support import WAIT, LogCounter, SmtpServer, attached, free_port
 
 
 def _cells(kind: str) -> list[Any]:
@@ -75,9 +75,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             threaded_server(app) as base_url,
             httpx2.Client(base_url=base_url, timeout=WAIT) as client,
         ):
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
+            portal = portal_on(client, smtp)
             yield seed(base_url, portal, joined)
     finally:
         smtp.stop()

@@ -11,10 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from devportal.app import create_app
 from tests.browser import Offline, chromium
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings, portal_on
 from tests.flows import Catalog, Portal
 from tests.servers import threaded_server
-from tests.support import Api, LogCounter, SmtpServer, attached
+from tests.support import LogCounter, SmtpServer, attached
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +30,7 @@ def live(
         threaded_server(create_app(settings)) as url,
         httpx2.Client(base_url=url, timeout=30) as client,
     ):
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         yield url, portal
 
 

@@ -19,10 +19,10 @@ from starlette.staticfiles import StaticFiles
 from devportal.app import create_app
 from devportal.settings import Settings
 from tests.browser import Offline, chromium
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings, portal_on
 from tests.flows import PASSWORD, Catalog, Portal
 from tests.servers import threaded_server
-from tests.support import Api, LogCounter, SmtpServer, attached
+from tests.support import LogCounter, SmtpServer, attached
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def _elsewhere(stack: ExitStack, directory: Path) -> tuple[str, Path]:
 def _serve_api(stack: ExitStack, settings: Settings, smtp: SmtpServer) -> tuple[str, Portal]:
     url = stack.enter_context(threaded_server(create_app(settings)))
     client = stack.enter_context(httpx2.Client(base_url=url, timeout=30))
-    portal = Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    portal = portal_on(client, smtp)
     return url, portal
 
 

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
+from tests.conftest import ADMIN_EMAIL, POSTGRES_URL, portal_on
 from tests.flows import ME, PASSWORD, Catalog, Portal, Teams
 from tests.servers import ServerProcess
-from tests.support import Api, SmtpServer
+from tests.support import SmtpServer
 
 EMAIL = "augusta@example.com"
 NAME = "Augusta Ada King"
@@ -117,9 +117,7 @@ def test_a_key_in_use_stops_on_another_process_at_its_next_call(
 ) -> None:
     a, b = two_servers
     with httpx2.Client(base_url=b.url) as on_b, httpx2.Client(base_url=a.url) as on_a:
-        portal = Portal(
-            Api(on_b), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(on_b, smtp)
         developer_id, _token, key = a_busy_developer(portal, Catalog(portal))
         for _ in range(3):  # in use, and in process A's cache
             assert on_a.get(VERIFY, headers={"apikey": key}).status_code == 200

@@ -14,10 +14,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, MovableClock, make_settings
+from tests.conftest import (
+    POSTGRES_URL,
+    MovableClock,
+    make_settings,
+    portal_on,
+)
 from tests.flows import Catalog, Portal
 from tests.servers import ServerProcess
-from tests.support import Api, LogCounter, SmtpServer, attached, body
+from tests.support import LogCounter, SmtpServer, attached, body
 
 GENERATE = """
 mutation($app: ID!, $name: String, $expiresAt: DateTime) {
@@ -50,9 +55,7 @@ def warnings_queued(database_url: str) -> int:
 def quick(database_url: str, smtp: SmtpServer) -> Iterator[Portal]:
     settings = make_settings(database_url, smtp.port, housekeeping_interval_seconds=0.1)
     with TestClient(create_app(settings)) as client:
-        yield Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        yield portal_on(client, smtp)
 
 
 def test_one_warning_per_key_within_the_window(
@@ -95,9 +98,7 @@ def test_two_processes_warn_about_each_key_exactly_once(
 ) -> None:
     servers = list(two_servers)
     with httpx2.Client(base_url=servers[0].url) as client:
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         dev = portal.developer("ada@example.com")
         app_id = Catalog(portal).application(dev.token)
         for n in range(8):

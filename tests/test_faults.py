@@ -28,11 +28,10 @@ from devportal.models import (
     ServiceVersion,
 )
 from devportal.security import hash_password
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings, portal_on
 from tests.faults import sql
 from tests.flows import (
     ADMIN_LOG_IN,
-    Portal,
 )
 from tests.servers import threaded_server
 from tests.support import WAIT, Api, LogCounter, SmtpServer, attached, free_port
@@ -190,9 +189,7 @@ def test_mail_queued_while_the_smtp_server_is_down_arrives_once_it_is_up(
         threaded_server(create_app(settings)) as base,
         httpx2.Client(base_url=base, timeout=WAIT) as client,
     ):
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         for email in SIGNING_UP:
             portal.sign_up(email)
         portal.sign_up(SIGNING_UP[0])  # again: "you already have an account"

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx2
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, portal_on
 from tests.faults import KillableServer, Tally, assert_written_whole
-from tests.flows import CREATE_APP, REGISTER, Catalog, Portal
+from tests.flows import CREATE_APP, REGISTER, Catalog
 from tests.support import WAIT, Api, SmtpServer
 from tests.test_faults import DECIDE
 
@@ -69,9 +69,7 @@ def test_a_server_killed_mid_mutation_leaves_nothing_half_written(
     server = KillableServer(env, cwd=ROOT)
     try:
         with httpx2.Client(base_url=server.url, timeout=WAIT) as client:
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
+            portal = portal_on(client, smtp)
             version = Catalog(portal).service()
             developer = portal.developer("ada@example.com")
             admin = portal.admin

@@ -20,7 +20,7 @@ import pytest
 
 from devportal import migrate
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL, make_settings
+from tests.conftest import POSTGRES_URL, make_settings, portal_on
 from tests.faults import PostgresCluster, Tally, assert_written_whole
 from tests.flows import CREATE_APP, REGISTER, Catalog, Portal
 from tests.servers import graphql_websocket, threaded_server
@@ -203,9 +203,7 @@ def outage() -> Iterator[Outage]:
             threaded_server(create_app(make_settings(cluster.url, smtp.port))) as base,
             httpx2.Client(base_url=base, timeout=WAIT) as client,
         ):
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
+            portal = portal_on(client, smtp)
             result = _restart_under_load(cluster, base, client, portal)
         result.unhandled = [record.getMessage() for record in unhandled.records]
         yield result

@@ -15,9 +15,9 @@ from devportal.db import Database
 from devportal.models import AuthSession, EmailToken, OutboxMessage, TeamInvitation, Throttle
 from devportal.models.base import utcnow
 from devportal.resolvers.housekeeping import Pruned, prune
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import make_settings, portal_on
 from tests.flows import ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Portal, Teams
-from tests.support import Api, LogCounter, SmtpServer, attached, watching
+from tests.support import LogCounter, SmtpServer, attached, watching
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def quick_portal(database_url: str, smtp: SmtpServer) -> Iterator[tuple[Portal, 
     )
     with TestClient(create_app(settings)) as client:
         yield (
-            Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD),
+            portal_on(client, smtp),
             client,
         )
 

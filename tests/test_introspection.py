@@ -8,9 +8,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import make_settings, portal_on
 from tests.flows import Portal
-from tests.support import Api, SmtpServer
+from tests.support import SmtpServer
 
 SCHEMA = "{ __schema { queryType { name } } }"
 TYPE = 'query Look { portal { name } __type(name: "Developer") { fields { name } } }'
@@ -21,9 +21,7 @@ NESTED = "fragment F on Query { __schema { types { name } } } query { ...F }"
 def admins_only(database_url: str, smtp: SmtpServer) -> Iterator[Portal]:
     settings = make_settings(database_url, smtp.port, introspection_admins_only=True)
     with TestClient(create_app(settings)) as client:
-        yield Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        yield portal_on(client, smtp)
 
 
 def test_only_an_admin_may_introspect(admins_only: Portal) -> None:

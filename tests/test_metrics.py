@@ -10,11 +10,11 @@ import httpx2
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
+from tests.conftest import POSTGRES_URL, portal_on
 from tests.flows import Catalog, Portal
 from tests.receiver import Receiver, create_webhook
 from tests.servers import ServerProcess, graphql_websocket
-from tests.support import WAIT, Api, SmtpServer, free_port
+from tests.support import WAIT, SmtpServer, free_port
 from tests.test_operating import ROOT, VERIFY, server_env
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -56,7 +56,7 @@ def metered_server(
 def _known_traffic(client: httpx2.Client, smtp: SmtpServer, rounds: int) -> Portal:
     """Each round, each on a connection of its own (so two workers share them): a check
     allowed, one denied, one with an unknown key, one with none, and two named queries."""
-    portal = Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    portal = portal_on(client, smtp)
     catalog = Catalog(portal)
     version = catalog.service()
     dev = portal.developer("ada@example.com")
@@ -154,9 +154,7 @@ def test_webhook_failures_and_the_failed_backlog_are_counted(
         metered_server(database_url, smtp, **allow_local_receiver) as (server, metrics),
         httpx2.Client(base_url=server.url, timeout=WAIT) as client,
     ):
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         create_webhook(portal.api, portal.admin, receiver.url, ["DEVELOPER_SIGNED_UP"])
         receiver.answer(500, 500)
         portal.sign_up("ada@example.com")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
-from tests.flows import Catalog, Portal
+from tests.conftest import POSTGRES_URL, portal_on
+from tests.flows import Catalog
 from tests.servers import ServerProcess, graphql_websocket
-from tests.support import Api, SmtpServer
+from tests.support import SmtpServer
 from tests.test_caches import eventually
 
 pytestmark = [
@@ -26,9 +26,7 @@ def test_an_approval_on_one_process_reaches_subscribers_and_the_gateway_on_anoth
 ) -> None:
     a, b = two_servers
     with httpx2.Client(base_url=b.url) as on_b, httpx2.Client(base_url=a.url) as on_a:
-        portal = Portal(
-            Api(on_b), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(on_b, smtp)
         catalog = Catalog(portal)
         version = catalog.service()
         dev = portal.developer("ada@example.com")

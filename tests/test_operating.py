@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from websockets.exceptions import ConnectionClosed
 
 from devportal.health import newest_migration
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, portal_on
 from tests.faults import sql
 from tests.flows import ASK_RESET_PASSWORD, PASSWORD, Catalog, Portal
 from tests.servers import ServerProcess, graphql_websocket
@@ -78,7 +78,7 @@ def _secrets_in(value: Any, found: set[str]) -> None:
 
 def _whole_flow(client: httpx2.Client, smtp: SmtpServer) -> set[str]:
     """Sign-up to gateway check and a password reset; the secrets it used."""
-    portal = Portal(Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD)
+    portal = portal_on(client, smtp)
     catalog = Catalog(portal)
     version = catalog.service()
     dev = portal.developer("ada@example.com")
@@ -159,9 +159,7 @@ def test_sigterm_closes_websockets_going_away_and_lets_a_request_in_flight_finis
     body = json.dumps({"query": "{ portal { name } }"}).encode()
     try:
         with httpx2.Client(base_url=server.url, timeout=WAIT) as client:
-            admin = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            ).admin
+            admin = portal_on(client, smtp).admin
         with graphql_websocket(server.url, admin) as feed, _slow_request(server.port, body) as slow:
             assert feed.acknowledged()
             feed.subscribe("subscription { registrationEvents { kind } }")

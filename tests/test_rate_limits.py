@@ -21,10 +21,10 @@ from starlette.testclient import TestClient
 
 from devportal.app import create_app
 from devportal.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, make_settings
+from tests.conftest import make_settings, portal_on
 from tests.flows import ADMIN_LOG_IN, ASK_RESET_PASSWORD, LOG_IN, PASSWORD, Catalog, Portal
 from tests.servers import threaded_server
-from tests.support import WAIT, Api, SmtpServer
+from tests.support import WAIT, SmtpServer
 
 WRONG = "not the password"
 
@@ -68,9 +68,7 @@ def proxied(database_url: str, smtp: SmtpServer) -> Iterator[Portal]:
     """The app behind a trusted proxy at 127.0.0.1: X-Forwarded-For names each client."""
     settings = make_settings(database_url, smtp.port, trusted_proxies="127.0.0.1")
     with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as client:
-        yield Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        yield portal_on(client, smtp)
 
 
 def attempt(
@@ -189,9 +187,7 @@ def test_a_burst_of_log_ins_does_not_hold_up_the_gateway(
         threaded_server(create_app(settings)) as url,
         httpx2.Client(base_url=url, timeout=300) as client,
     ):
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         catalog = Catalog(portal)
         version = catalog.service("weather")
         key = catalog.approved_key(portal.developer("ada@example.com").token, version).key

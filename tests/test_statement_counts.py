@@ -20,9 +20,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
+from tests.conftest import fresh_database, make_settings, portal_on
 from tests.flows import CREATE_VERSION, ENABLE, Catalog, DeveloperLogin, Portal, Version
-from tests.support import Api, SmtpServer, counting_statements, forget_caches, free_port
+from tests.support import SmtpServer, counting_statements, forget_caches, free_port
 
 
 @dataclass(frozen=True)
@@ -232,9 +232,7 @@ def counts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Counted,
     smtp = SmtpServer(free_port()).start()
     try:
         with TestClient(create_app(make_settings(url, smtp.port))) as client:
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
+            portal = portal_on(client, smtp)
             app = client.app
             world = World(portal)
             world.grow(SMALL)

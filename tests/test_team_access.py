@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, fresh_database, make_settings
+from tests.conftest import fresh_database, make_settings, portal_on
 from tests.flows import Catalog, DeveloperLogin, Portal, Teams, Version
 from tests.support import Api, SmtpServer, free_port
 
@@ -196,9 +196,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     smtp = SmtpServer(free_port()).start()
     try:
         with TestClient(create_app(make_settings(url, smtp.port))) as client:
-            portal = Portal(
-                Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-            )
+            portal = portal_on(client, smtp)
             yield _seed(portal)
     finally:
         smtp.stop()

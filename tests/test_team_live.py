@@ -11,8 +11,8 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, POSTGRES_URL
-from tests.flows import Portal, Teams
+from tests.conftest import POSTGRES_URL, portal_on
+from tests.flows import Teams
 from tests.live import Live, ended
 from tests.servers import GraphQLWebSocket, ServerProcess, graphql_websocket
 from tests.support import Api, SmtpServer
@@ -80,9 +80,7 @@ def test_a_member_removed_on_one_process_loses_access_on_another(
 ) -> None:
     a, b = two_servers
     with httpx2.Client(base_url=a.url) as on_a, httpx2.Client(base_url=b.url) as on_b:
-        portal = Portal(
-            Api(on_b), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(on_b, smtp)
         teams = Teams(portal)
         ada, bob = portal.developer("ada@example.com"), portal.developer("bob@example.com")
         team = teams.create(ada.token)

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from strawberry.relay import from_base64, to_base64
 
 from devportal.app import create_app
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MovableClock, make_settings
+from tests.conftest import MovableClock, make_settings, portal_on
 from tests.flows import ACCEPT_INVITATION, PASSWORD, REMOVE_MEMBER, Catalog, Portal, Teams
 from tests.support import Api, SmtpServer, body
 from tests.test_expiry_warnings import GENERATE, in_days
@@ -197,9 +197,7 @@ def test_team_owners_are_warned_of_a_team_key_about_to_expire(
 ) -> None:
     settings = make_settings(database_url, smtp.port, housekeeping_interval_seconds=0.1)
     with TestClient(create_app(settings)) as client:
-        portal = Portal(
-            Api(client), smtp.inbox, admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
-        )
+        portal = portal_on(client, smtp)
         teams = Teams(portal)
         ada, bob, cy = (portal.developer(f"{n}@example.com") for n in ("ada", "bob", "cy"))
         team = teams.create(ada.token)
