@@ -188,15 +188,16 @@ class WebhookWorker:
                 session,
                 sa.update(WebhookDelivery)
                 .where(col(WebhookDelivery.id) == delivery_id)
-                .values(**self._result(delivery_id, attempts, outcome)),
+                .values(**self._result(attempts, outcome)),
             )
+        # Told once committed: whoever reads the line then finds the row as it says.
+        self._report(delivery_id, attempts, outcome)
 
-    def _result(self, delivery_id: int, attempts: int, outcome: Outcome) -> dict[str, object]:
+    def _result(self, attempts: int, outcome: Outcome) -> dict[str, object]:
         values: dict[str, object] = {"claimed_until": None, "last_error": outcome.error}
         if outcome.status is not None:
             values["response_status"] = outcome.status
         if outcome.delivered:
-            log.debug("webhook delivery %s delivered (HTTP %s)", delivery_id, outcome.status)
             return {
                 **values,
                 "status": DeliveryStatus.DELIVERED,
@@ -204,25 +205,33 @@ class WebhookWorker:
                 "next_attempt_at": None,
             }
         if attempts >= self._settings.webhook_max_attempts:
+            return {**values, "status": DeliveryStatus.FAILED, "next_attempt_at": None}
+        delay = retry_delay(attempts, self._settings.webhook_retry_base_seconds)
+        return {**values, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
+
+    def _report(self, delivery_id: int, attempts: int, outcome: Outcome) -> None:
+        """The log line and the failure count of an attempt ``_result`` recorded."""
+        if outcome.delivered:
+            log.debug("webhook delivery %s delivered (HTTP %s)", delivery_id, outcome.status)
+            return
+        final = attempts >= self._settings.webhook_max_attempts
+        _count_failure(final=final)
+        if final:
             log.warning(
                 "webhook delivery %s failed for good after %d attempts: %s",
                 delivery_id,
                 attempts,
                 outcome.error,
             )
-            _count_failure(final=True)
-            return {**values, "status": DeliveryStatus.FAILED, "next_attempt_at": None}
-        _count_failure(final=False)
-        delay = retry_delay(attempts, self._settings.webhook_retry_base_seconds)
+            return
         log.info(
             "webhook delivery %s not delivered (%s); attempt %d of %d, next in %.1fs",
             delivery_id,
             outcome.error,
             attempts,
             self._settings.webhook_max_attempts,
-            delay,
+            retry_delay(attempts, self._settings.webhook_retry_base_seconds),
         )
-        return {**values, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
 
 def _count_failure(*, final: bool) -> None:
