@@ -19,6 +19,7 @@ from strawberry.relay import to_base64
 
 from devportal.resolvers.gateway import Gateway
 from devportal.resolvers.gateway_access import Consumer, Decision
+from devportal.security import bearer_token
 
 Headers = tuple[tuple[bytes, bytes], ...]
 NO_STORE: Headers = ((b"cache-control", b"no-store"),)
@@ -50,7 +51,7 @@ class GatewayCheck:
         path = scope["path_params"]
         decision = await self.gateway.verify(
             key=key,
-            bearer=_bearer(authorization),
+            bearer=bearer_token(authorization),
             service_slug=path["service"],
             version_name=path["version"],
         )
@@ -73,14 +74,6 @@ def _credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, str | 
             authorization = value if authorization is None else authorization
     key = (apikey or x_api_key or b"").decode("latin-1").strip()
     return key or None, authorization.decode("latin-1") if authorization is not None else None
-
-
-def _bearer(authorization: str | None) -> str | None:
-    """The token of ``Authorization: Bearer <token>`` (the scheme in any case), else None."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 @dataclass(frozen=True)

@@ -51,3 +51,14 @@ def token_digest(token: str) -> str:
     compares digests, never the secret itself.
     """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(value: object) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value (the scheme in any case), if
+    it is one: GraphQL's requests and WebSockets, and the gateway check on ``OPENID_CONNECT``
+    versions, read it alike."""
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

@@ -44,12 +44,3 @@ class Tokens(TableCache[str, tuple[accounts.Authenticated | None]]):
             auth = await accounts.authenticate(session=session, token=token)
         self.put(generation, digest, (auth,))
         return auth
-
-
-def bearer_token(value: object) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` value, if it is one."""
-    if not isinstance(value, str):
-        return None
-    scheme, _, token = value.partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None

@@ -20,10 +20,11 @@ from devportal.db import Database
 from devportal.graphiql import graphiql_page
 from devportal.resolvers import live
 from devportal.resolvers.fanout import Hub
-from devportal.schema.authentication import Tokens, bearer_token
+from devportal.schema.authentication import Tokens
 from devportal.schema.context import Context
 from devportal.schema.loaders import ProcessRows
 from devportal.schema.responses import Responses, operation_name
+from devportal.security import bearer_token
 from devportal.settings import Settings
 
 OPERATIONS_IN_FLIGHT = 100  # queries and mutations one WebSocket may run at once
