@@ -31,7 +31,7 @@ from devportal.models import (
     SigningKey,
 )
 from devportal.models.base import timestamp
-from devportal.resolvers.gateway_access import DENIED, Decision, access_statement, decide
+from devportal.resolvers.gateway_access import DENIED, AccessQuery, Decision
 from devportal.resolvers.signing_keys import ALGORITHM, SigningKeys
 
 BEARER_CHALLENGE = 'Bearer realm="devportal"'
@@ -127,14 +127,10 @@ class TokenCheck:
 
 
 async def _live(db: Database, client_id: str, slug: str, version: str) -> Live:
-    async with db.session() as session:
-        parameters = {"credential": client_id, "slug": slug, "version": version}
-        row = (await session.execute(_ACCESS, parameters)).one_or_none()
-    if row is None:
+    found = await _CLIENTS.read(db, client_id, slug, version)
+    if found is None:
         return Live(BAD_TOKEN)  # revoked since
-    client, *access = row
-    expires = client.expires_at.timestamp() if client.expires_at else None
-    return Live(decide(*access), expires)
+    return Live(found.decision, found.expires)
 
 
-_ACCESS = access_statement(ClientCredential, col(ClientCredential.client_id))
+_CLIENTS = AccessQuery(ClientCredential, col(ClientCredential.client_id))

@@ -40,9 +40,8 @@ from devportal.resolvers.bearer import TokenCheck
 from devportal.resolvers.gateway_access import (
     BAD_KEY,
     NO_KEY,
+    AccessQuery,
     Decision,
-    access_statement,
-    decide,
 )
 from devportal.resolvers.key_use import UseRecorder
 from devportal.resolvers.strategies import VersionStrategies
@@ -202,17 +201,10 @@ class Gateway:
 
 
 async def _from_database(db: Database, digest: str, slug: str, version: str) -> _Cached:
-    async with db.session() as session:
-        parameters = {"credential": digest, "slug": slug, "version": version}
-        row = (await session.execute(_ACCESS, parameters)).one_or_none()
-    if row is None:
+    found = await _KEYS.read(db, digest, slug, version)
+    if found is None or (found.expires is not None and timestamp() >= found.expires):
         return _Cached(BAD_KEY, None)
-    credential, *access = row
-    assert credential.id is not None
-    expires = credential.expires_at.timestamp() if credential.expires_at else None
-    if expires is not None and timestamp() >= expires:
-        return _Cached(BAD_KEY, None)
-    return _Cached(decide(*access), credential.id, expires)
+    return _Cached(found.decision, found.credential_id, found.expires)
 
 
-_ACCESS = access_statement(Credential, col(Credential.key_hash))
+_KEYS = AccessQuery(Credential, col(Credential.key_hash))
