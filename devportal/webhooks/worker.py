@@ -184,14 +184,15 @@ class WebhookWorker:
             )
             if attempts is None:
                 return  # its endpoint was deleted meanwhile
+            values = self._result(attempts, outcome)
             await execute_update(
                 session,
                 sa.update(WebhookDelivery)
                 .where(col(WebhookDelivery.id) == delivery_id)
-                .values(**self._result(attempts, outcome)),
+                .values(**values),
             )
         # Told once committed: whoever reads the line then finds the row as it says.
-        self._report(delivery_id, attempts, outcome)
+        self._report(delivery_id, attempts, outcome, values.get("status"))
 
     def _result(self, attempts: int, outcome: Outcome) -> dict[str, object]:
         values: dict[str, object] = {"claimed_until": None, "last_error": outcome.error}
@@ -209,12 +210,13 @@ class WebhookWorker:
         delay = retry_delay(attempts, self._settings.webhook_retry_base_seconds)
         return {**values, "next_attempt_at": utcnow() + timedelta(seconds=delay)}
 
-    def _report(self, delivery_id: int, attempts: int, outcome: Outcome) -> None:
-        """The log line and the failure count of an attempt ``_result`` recorded."""
-        if outcome.delivered:
+    def _report(self, delivery_id: int, attempts: int, outcome: Outcome, status: object) -> None:
+        """The log line and the failure count of an attempt, by the ``status`` that
+        ``_result`` recorded (None: to be tried again)."""
+        if status == DeliveryStatus.DELIVERED:
             log.debug("webhook delivery %s delivered (HTTP %s)", delivery_id, outcome.status)
             return
-        final = attempts >= self._settings.webhook_max_attempts
+        final = status == DeliveryStatus.FAILED
         _count_failure(final=final)
         if final:
             log.warning(
