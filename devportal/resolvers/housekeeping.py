@@ -3,7 +3,7 @@ counters and events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -37,14 +37,7 @@ class Pruned:
 
     @property
     def total(self) -> int:
-        return (
-            self.sessions
-            + self.email_tokens
-            + self.mail
-            + self.counters
-            + self.events
-            + self.invitations
-        )
+        return sum(astuple(self))  # every field is a count
 
 
 async def prune(
